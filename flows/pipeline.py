@@ -1,0 +1,107 @@
+"""The `process_documents` flow: fetch -> clean -> language -> entities -> export, per batch."""
+
+from __future__ import annotations
+
+from collections import deque
+from uuid import UUID
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.futures import PrefectFuture
+from prefect.runtime import flow_run
+
+from schemas.models import DEFAULT_BATCH_SIZE, RunParameters, RunSummary, SourceBatch
+from tasks.clean import clean_documents
+from tasks.entities import extract_entities
+from tasks.export import export_documents, finalize
+from tasks.fetch import discover_sources, fetch_documents
+from tasks.language import detect_languages
+from tasks.report import publish_summary
+
+# Batches whose stages may run at once: enough to overlap I/O and NLP, few enough that
+# memory does not grow with the corpus.
+MAX_BATCHES_IN_FLIGHT = 4
+
+
+def _run_name() -> str:
+    parameters = flow_run.get_parameters()
+    sources = ", ".join(parameters.get("sources", []))
+    shown = sources if len(sources) <= 60 else sources[:57] + "..."
+    return f"{shown} -> {parameters.get('output')}"
+
+
+@flow(
+    name="process-documents",
+    flow_run_name=_run_name,
+    description="Turn raw news pages into clean Parquet: documents, entities and rejects.",
+)
+def process_documents(
+    sources: list[str],
+    output: str = "out",
+    timezone: str = "UTC",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    spacy_models: dict[str, list[str]] | None = None,
+) -> RunSummary:
+    """Process every document of `sources` into Parquet under `output`.
+
+    Parameters are validated by `RunParameters` before any work starts.
+    """
+    params = RunParameters.model_validate(
+        {
+            "sources": sources,
+            "output": output,
+            "timezone": timezone,
+            "batch_size": batch_size,
+            **({"spacy_models": spacy_models} if spacy_models is not None else {}),
+        }
+    )
+    logger = get_run_logger()
+    output_dir = params.output.absolute()
+    locations = discover_sources(params.sources)
+    batches = [
+        SourceBatch(
+            name=f"batch-{number:04d}", locations=locations[start : start + params.batch_size]
+        )
+        for number, start in enumerate(range(0, len(locations), params.batch_size), start=1)
+    ]
+    logger.info(
+        "%d inputs in %d batches of up to %d", len(locations), len(batches), params.batch_size
+    )
+    progress = create_progress_artifact(0.0, description="Batches exported")
+    assert isinstance(progress, UUID)  # a sync flow gets the value, not a coroutine
+
+    parts: set[str] = set()
+    in_flight: deque[PrefectFuture[list[str]]] = deque()
+
+    def finish_oldest() -> None:
+        parts.update(in_flight.popleft().result())
+        done = len(batches) - len(pending) - len(in_flight)
+        update_progress_artifact(progress, 100.0 * done / len(batches))
+        logger.info("progress: %d/%d batches exported", done, len(batches))
+
+    pending = deque(batches)
+    while pending:
+        batch = pending.popleft()
+        # Each stage receives the previous stage's future; Prefect resolves it before running.
+        # (Prefect's typed `submit` overload does not accept futures in place of values.)
+        fetched = fetch_documents.submit(batch)
+        cleaned = clean_documents.submit(fetched, params.timezone)  # type: ignore[call-overload]
+        detected = detect_languages.submit(cleaned)
+        extracted = extract_entities.submit(detected, params.spacy_models)  # type: ignore[call-overload]
+        in_flight.append(export_documents.submit(extracted, output_dir))
+        if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:
+            finish_oldest()
+    while in_flight:
+        finish_oldest()
+
+    summary = finalize(output_dir, parts)
+    publish_summary(summary)
+    logger.info(
+        "%d inputs: %d documents, %d rejects %s, written to %s",
+        summary.inputs,
+        summary.documents,
+        summary.rejects,
+        summary.rejects_by_reason,
+        output_dir,
+    )
+    return summary

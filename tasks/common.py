@@ -1,0 +1,92 @@
+"""What every stage's `@task` shares: retry policy, content-hash cache keys, per-stage counts."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from functools import cache
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import pydantic_core
+from prefect import get_run_logger
+from prefect.context import TaskRunContext
+from prefect.tasks import exponential_backoff
+
+import schemas.models
+from schemas.models import Batch, Reject
+
+PIPELINE_VERSION = version("docpipe")
+
+# Every stage retries three times, after 1 s, 2 s and 4 s (+-50% jitter).
+RETRY_OPTIONS: dict[str, Any] = {
+    "retries": 3,
+    "retry_delay_seconds": exponential_backoff(backoff_factor=1),
+    "retry_jitter_factor": 0.5,
+}
+# Results are persisted so that a later flow run over the same content finds them through
+# the content-hash cache key (see `stage_cache_key`) and shows the task as Cached.
+STAGE_TASK_OPTIONS: dict[str, Any] = {
+    **RETRY_OPTIONS,
+    "persist_result": True,
+    "cache_expiration": timedelta(days=30),
+}
+
+
+@cache
+def _code_fingerprint(source_file: str) -> str:
+    """Hash of the stage's module and of the models: a code change invalidates its cache."""
+    digest = hashlib.sha256(PIPELINE_VERSION.encode())
+    for path in (source_file, inspect.getfile(schemas.models)):
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()
+
+
+def content_hash(*parts: Any) -> str:
+    """sha256 of the JSON form of `parts` (pydantic models, paths and plain data alike)."""
+    return hashlib.sha256(pydantic_core.to_json(parts)).hexdigest()
+
+
+def stage_cache_key(
+    extra: Callable[[dict[str, Any]], Any] | None = None,
+) -> Callable[[TaskRunContext, dict[str, Any]], str]:
+    """A cache-key function: the task's code plus the content of its inputs (and `extra`).
+
+    Keys never include clients or models, only content, so a new flow run over the same
+    input gets the same keys and its finished batches show as Cached.
+    """
+
+    def key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+        task = context.task
+        code = _code_fingerprint(inspect.getfile(task.fn))
+        extra_part = extra(parameters) if extra is not None else None
+        return f"{task.name}-{content_hash(code, parameters, extra_part)}"
+
+    return key
+
+
+def reason_counts(rejects: Iterable[Reject]) -> str:
+    counts = Counter(reject.reason for reject in rejects)
+    return ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items())) or "none"
+
+
+def log_stage(stage: str, before: Batch[Any] | None, after: Batch[Any]) -> None:
+    """One log line per stage and batch: how many documents went on and why others stopped."""
+    new_rejects = after.rejects[len(before.rejects) :] if before is not None else after.rejects
+    get_run_logger().info(
+        "%s %s: %d documents out, %d rejected (%s)",
+        stage,
+        after.name,
+        len(after.documents),
+        len(new_rejects),
+        reason_counts(new_rejects),
+    )
+
+
+def doc_id_for(source: str) -> str:
+    """Stable id of a document: the same source URI always gives the same id."""
+    return hashlib.sha256(source.encode()).hexdigest()[:16]

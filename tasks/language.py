@@ -1,0 +1,53 @@
+"""Language stage: langdetect, seeded so the same text always gets the same answer."""
+
+from __future__ import annotations
+
+import re
+
+from langdetect import DetectorFactory, detect_langs
+from langdetect.lang_detect_exception import LangDetectException
+from prefect import task
+
+from schemas.models import Batch, CleanDocument, DetectedDocument
+from tasks.common import STAGE_TASK_OPTIONS, log_stage, stage_cache_key
+
+UNDETERMINED = "und"
+# Below this many letters langdetect guesses rather than judges.
+MIN_LETTERS = 20
+_LETTER = re.compile(r"[^\W\d_]")
+
+DetectorFactory.seed = 0
+
+
+def detect_language(text: str) -> tuple[str, float]:
+    """(ISO 639-1 code, probability) of the text's top language, or (`und`, 0.0)."""
+    if len(_LETTER.findall(text)) < MIN_LETTERS:
+        return UNDETERMINED, 0.0
+    try:
+        best = detect_langs(text)[0]
+    except LangDetectException:
+        return UNDETERMINED, 0.0
+    # langdetect says zh-cn / zh-tw; ISO 639-1 has only zh.
+    return best.lang.split("-")[0], round(float(best.prob), 4)
+
+
+def detect_batch(batch: Batch[CleanDocument]) -> Batch[DetectedDocument]:
+    documents = []
+    for document in batch.documents:
+        language, score = detect_language(document.text)
+        documents.append(
+            DetectedDocument(**document.model_dump(), language=language, language_score=score)
+        )
+    return Batch[DetectedDocument](name=batch.name, documents=documents, rejects=batch.rejects)
+
+
+@task(
+    name="language",
+    task_run_name="language {batch.name}",
+    cache_key_fn=stage_cache_key(),
+    **STAGE_TASK_OPTIONS,
+)
+def detect_languages(batch: Batch[CleanDocument]) -> Batch[DetectedDocument]:
+    detected = detect_batch(batch)
+    log_stage("language", batch, detected)
+    return detected
