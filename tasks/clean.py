@@ -31,7 +31,9 @@ _LANGUAGE_NAME = (
 )
 _LANGUAGE_SWITCHER = re.compile(rf"{_LANGUAGE_NAME}(?:\s*[|/·,]?\s*{_LANGUAGE_NAME})*")
 _EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-_NAME = r"(?:[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){1,3}|[가-힣]{2,4}|[\u4e00-\u9fff]{2,4})"
+_ROLE_WORD = r"(?:Staff|Senior|Chief|Special|Reporter|Correspondent|Writer|Editor)\b"
+_NAME_WORD = rf"(?!{_ROLE_WORD})[A-Z][\w'’.-]*"
+_NAME = rf"(?:{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}}|[가-힣]{{2,4}}|[\u4e00-\u9fff]{{2,4}})"
 _ROLE = (
     r"(?:(?:Staff|Senior|Chief|Special)\s+)?(?:Reporter|Correspondent|Writer|Editor)"
     r"|기자|特派员|记者"
@@ -184,8 +186,11 @@ def extract_html(html: str, source: str, timezone: ZoneInfo) -> Extracted:
         published = datetime.fromisoformat(result.date).replace(tzinfo=timezone).astimezone(UTC)
     authors = [name.strip() for name in (result.author or "").split(";") if name.strip()]
     paragraphs = [" ".join(line.split()) for line in (result.text or "").splitlines()]
+    paragraphs = [p for p in paragraphs if p]
+    if paragraphs and paragraphs[0] == result.title:  # the headline is a field, not body
+        paragraphs = paragraphs[1:]
     return Extracted(
-        paragraphs=[p for p in paragraphs if p],
+        paragraphs=paragraphs,
         title=result.title or None,
         published_at=published,
         authors=authors,

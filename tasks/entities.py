@@ -7,6 +7,7 @@ tok2vec), which gives the same entities about twice as fast as the full pipeline
 from __future__ import annotations
 
 import importlib.util
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ _LISTENER = "Tok2VecListener"
 _OPENING = {"(": ")", "[": "]", "{": "}"}
 _CLOSING = {close: open_ for open_, close in _OPENING.items()}
 _TRIM = " \t\n\"'“”‘’,.;:!?-–—"
-_LEADING_ARTICLES = ("the ", "The ", "THE ")
+_LEADING_ARTICLE = re.compile(r"the(?:\s+|$)", re.IGNORECASE)
 _POSSESSIVES = ("'s", "’s")
 _PIPE_BATCH = 64
 _load_lock = threading.Lock()
@@ -76,10 +77,13 @@ def normalise_span(text: str, start: int, end: int) -> tuple[int, int] | None:
         start += len(span) - len(stripped)
         end = start + len(stripped.rstrip(_TRIM))
         span = text[start:end]
-        if span.startswith(_LEADING_ARTICLES):
-            start += 4
+        article = _LEADING_ARTICLE.match(span)
+        if article:
+            start += article.end()
         if span.endswith(_POSSESSIVES):
             end -= 2
+        if span[:1] in _OPENING and span[-1:] == _OPENING[span[0]]:  # "(SCO)": the name inside
+            start, end = start + 1, end - 1
         start, end = _balance_brackets(text, start, end)
     return (start, end) if start < end else None
 

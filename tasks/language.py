@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import threading
+from functools import cache
 
-from langdetect import DetectorFactory, detect_langs
+from langdetect import DetectorFactory
+from langdetect.detector_factory import PROFILES_DIRECTORY
 from langdetect.lang_detect_exception import LangDetectException
 from prefect import task
 
@@ -16,7 +19,21 @@ UNDETERMINED = "und"
 MIN_LETTERS = 20
 _LETTER = re.compile(r"[^\W\d_]")
 
-DetectorFactory.seed = 0
+_factory_lock = threading.Lock()
+
+
+@cache
+def detector_factory() -> DetectorFactory:
+    """Profiles loaded once per process, under a lock.
+
+    langdetect's own lazy `detect_langs` set-up is not thread-safe: two threads loading the
+    profiles at once corrupt them (Korean came out as Chinese).
+    """
+    with _factory_lock:
+        factory = DetectorFactory()
+        factory.load_profile(PROFILES_DIRECTORY)
+        factory.set_seed(0)  # deterministic: the same text always gets the same answer
+        return factory
 
 
 def detect_language(text: str) -> tuple[str, float]:
@@ -24,7 +41,9 @@ def detect_language(text: str) -> tuple[str, float]:
     if len(_LETTER.findall(text)) < MIN_LETTERS:
         return UNDETERMINED, 0.0
     try:
-        best = detect_langs(text)[0]
+        detector = detector_factory().create()
+        detector.append(text)
+        best = detector.get_probabilities()[0]
     except LangDetectException:
         return UNDETERMINED, 0.0
     # langdetect says zh-cn / zh-tw; ISO 639-1 has only zh.

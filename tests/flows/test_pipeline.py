@@ -1,0 +1,150 @@
+"""The process-documents flow end to end, through a real Prefect API (prefect_test_harness)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pyarrow as pa
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    FlowRunFilter,
+    FlowRunFilterId,
+)
+from prefect.states import State
+
+import tasks.language
+from flows.pipeline import process_documents
+from schemas.arrow import OUTPUT_SCHEMAS
+from tasks.export import read_dataset
+from tests.tasks.test_fetch import KOREAN
+
+pytestmark = pytest.mark.usefixtures("prefect_api")
+
+REQUIRED_ENTITIES = {
+    ("China", "GPE"),
+    ("Russia", "GPE"),
+    ("Vladimir Rushailo", "PERSON"),
+    ("Putin", "PERSON"),
+    ("NATO", "ORG"),
+    ("Shanghai Cooperation Organization", "ORG"),
+}
+
+
+def run(sources: list[Path], output: Path, **parameters: Any) -> tuple[State[Any], UUID]:
+    state = process_documents(
+        sources=[str(s) for s in sources], output=str(output), return_state=True, **parameters
+    )
+    assert state.is_completed(), state.message
+    flow_run_id = state.state_details.flow_run_id
+    assert flow_run_id is not None
+    return state, flow_run_id
+
+
+def task_states(flow_run_id: UUID) -> dict[str, tuple[str, int]]:
+    """Task run name -> (state name, run count)."""
+    with get_client(sync_client=True) as client:
+        task_runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+    return {t.name: (t.state.name if t.state else "", t.run_count) for t in task_runs}
+
+
+def rows(output: Path, dataset: str) -> list[dict[str, Any]]:
+    table: pa.Table = read_dataset(output, dataset)
+    return sorted(table.to_pylist(), key=lambda row: json.dumps(row, default=str))
+
+
+def test_seed_and_bad_inputs_end_to_end(seed_copy: Path, tmp_path: Path) -> None:
+    (seed_copy / "empty.txt").write_bytes(b"")
+    (seed_copy / "korean.txt").write_bytes(f"쌀값 3주째 상승\n\n{KOREAN}\n".encode("euc-kr"))
+    (seed_copy / "feed.jsonl").write_text('{"text": "Title\\n\\nA short body."}\n{broken\n')
+    unsupported = tmp_path / "report.pdf"
+    unsupported.write_bytes(b"%PDF-1.4")
+    output = tmp_path / "out"
+
+    _, flow_run_id = run([seed_copy, unsupported], output, timezone="Asia/Seoul", batch_size=2)
+
+    documents = {row["source"].rsplit("/", 1)[-1]: row for row in rows(output, "documents")}
+    rejects = {row["source"].rsplit("/", 1)[-1]: row["reason"] for row in rows(output, "rejects")}
+    assert sorted(documents) == ["000_c1ca14e272ef07c8.txt", "feed.jsonl#L1", "korean.txt"]
+    assert rejects == {
+        "empty.txt": "empty",
+        "feed.jsonl#L2": "invalid_jsonl",
+        "report.pdf": "unsupported_type",
+    }
+
+    seed = documents["000_c1ca14e272ef07c8.txt"]
+    assert seed["title"] == "China, Russia Highlight Security Cooperation"
+    assert seed["published_at"] == datetime(2002, 7, 18, 13, 21, tzinfo=UTC)  # 22:21 in Seoul
+    assert seed["author_emails"] == ["yshwang@donga.com"]
+    paragraphs = seed["text"].split("\n\n")
+    assert len(paragraphs) == 7
+    assert seed["text"].startswith("China and Russia share")
+    assert seed["text"].endswith("between the two countries.")
+    for furniture in ("Go to contents", "Posted", "한국어", "yshwang"):
+        assert furniture not in seed["text"]
+    assert seed["language"] == "en"
+    assert {(e["text"], e["label"]) for e in seed["entities"]} >= REQUIRED_ENTITIES
+    assert documents["korean.txt"]["language"] == "ko", documents["korean.txt"]
+    assert documents["korean.txt"]["entities"] == []
+
+    mentions = rows(output, "entities")
+    assert len(mentions) == sum(len(d["entities"]) for d in documents.values())
+    assert {m["doc_id"] for m in mentions} <= {d["doc_id"] for d in documents.values()}
+    for dataset, schema in OUTPUT_SCHEMAS.items():
+        assert read_dataset(output, dataset).schema == schema
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    summary = next(a for a in artifacts if a.key == "docpipe-run-summary")
+    assert "**6** inputs: **3** documents, **3** rejects" in str(summary.data)
+    assert "| unsupported_type | 1 |" in str(summary.data)
+    names = task_states(flow_run_id)
+    assert {"fetch batch-0001", "clean batch-0002", "entities batch-0003"} <= set(names)
+
+
+def test_second_run_is_cached_and_adds_no_rows(seed_copy: Path, tmp_path: Path) -> None:
+    shutil.copy(seed_copy / "000_c1ca14e272ef07c8.txt", seed_copy / "copy.txt")
+    output = tmp_path / "out"
+    run([seed_copy], output)
+    first = {dataset: rows(output, dataset) for dataset in OUTPUT_SCHEMAS}
+
+    _, flow_run_id = run([seed_copy], output)
+
+    states = task_states(flow_run_id)
+    for stage in ("fetch", "clean", "language", "entities"):
+        assert states[f"{stage} batch-0001"][0] == "Cached", states
+    assert {dataset: rows(output, dataset) for dataset in OUTPUT_SCHEMAS} == first
+    assert len(first["documents"]) == 2
+
+
+def test_stage_failing_once_is_retried_and_the_run_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text(f"Unique Page {tmp_path.name}\n\nThe harbour reopened after repairs today.\n")
+    real_detect_batch = tasks.language.detect_batch
+    calls = []
+
+    def fails_once(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("transient fault injected by the test")
+        return real_detect_batch(*args, **kwargs)
+
+    monkeypatch.setattr(tasks.language, "detect_batch", fails_once)
+
+    _, flow_run_id = run([page], tmp_path / "out")
+
+    assert task_states(flow_run_id)["language batch-0001"] == ("Completed", 2)
+    assert [row["language"] for row in rows(tmp_path / "out", "documents")] == ["en"]

@@ -1,0 +1,85 @@
+"""Export: typed Parquet parts, written atomically, readable by DuckDB, pandas and Polars."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import polars as pl
+import pyarrow.parquet as pq
+
+from schemas.arrow import OUTPUT_SCHEMAS
+from schemas.models import Batch, Document, Entity, Reject
+from tasks.export import export_batch, finalize_output, read_dataset, summarize_output
+
+
+def make_batch(name: str = "batch-0001", title: str = "Title") -> Batch[Document]:
+    document = Document(
+        doc_id="abc123",
+        source="file:///page.txt",
+        content_sha256="0" * 64,
+        title=title,
+        published_at=datetime(2002, 7, 18, 13, 21, tzinfo=UTC),
+        authors=["Kim Ji-hoon"],
+        author_emails=["kim@example.com"],
+        text="China and Russia met.\n\nThey talked.",
+        language="en",
+        language_score=0.99,
+        entities=[
+            Entity(text="China", label="GPE", start=0, end=5),
+            Entity(text="Russia", label="GPE", start=10, end=16),
+        ],
+        processed_at=datetime(2026, 1, 1, tzinfo=UTC),
+        pipeline_version="0.1.0",
+    )
+    reject = Reject(source="file:///bad.txt", stage="fetch", reason="empty", detail="file is empty")
+    return Batch[Document](name=name, documents=[document], rejects=[reject])
+
+
+def test_parts_match_the_derived_schemas_and_leave_no_temporary_file(tmp_path: Path) -> None:
+    parts = export_batch(make_batch(), tmp_path)
+    assert len(parts) == 3
+    for part in parts:
+        dataset = part.split("/")[0]
+        assert pq.read_schema(tmp_path / part).remove_metadata() == OUTPUT_SCHEMAS[dataset]
+        assert pq.ParquetFile(tmp_path / part).metadata.row_group(0).column(0).compression == "ZSTD"
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_same_batch_rewrites_nothing_and_stale_parts_are_finalized_away(tmp_path: Path) -> None:
+    first = export_batch(make_batch(), tmp_path)
+    mtimes = {p: (tmp_path / p).stat().st_mtime_ns for p in first}
+    assert export_batch(make_batch(), tmp_path) == first
+    assert {p: (tmp_path / p).stat().st_mtime_ns for p in first} == mtimes
+    changed = export_batch(make_batch(title="New title"), tmp_path)
+    (tmp_path / "documents" / "part-x.parquet.tmp").write_bytes(b"half a file")
+    removed = finalize_output(tmp_path, set(changed))
+    assert sorted(removed) == sorted([*first, "documents/part-x.parquet.tmp"])
+    assert read_dataset(tmp_path, "documents")["title"].to_pylist() == ["New title"]
+
+
+def test_output_is_read_without_glue(tmp_path: Path) -> None:
+    export_batch(make_batch(), tmp_path)
+    documents = f"{tmp_path}/documents/*.parquet"
+    row = duckdb.sql(
+        f"SELECT title, published_at, authors, entities[1].text FROM '{documents}'"
+    ).fetchall()[0]
+    assert row[0] == "Title" and row[2] == ["Kim Ji-hoon"] and row[3] == "China"
+    assert row[1].astimezone(UTC) == datetime(2002, 7, 18, 13, 21, tzinfo=UTC)
+    frame = pd.read_parquet(tmp_path / "documents")
+    assert str(frame["published_at"].dtype) == "datetime64[us, UTC]"
+    entities = pl.read_parquet(f"{tmp_path}/entities/*.parquet")
+    assert entities.columns == ["doc_id", "text", "label", "start", "end", "language"]
+    assert entities["text"].to_list() == ["China", "Russia"]
+
+
+def test_summary_counts_what_is_on_disk(tmp_path: Path) -> None:
+    assert summarize_output(tmp_path).inputs == 0
+    export_batch(make_batch(), tmp_path)
+    summary = summarize_output(tmp_path)
+    assert (summary.inputs, summary.documents, summary.rejects) == (2, 1, 1)
+    assert summary.rejects_by_reason == {"empty": 1}
+    assert summary.documents_by_language == {"en": 1}
+    assert summary.top_entities == [("China", "GPE", 1), ("Russia", "GPE", 1)]

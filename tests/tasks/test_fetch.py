@@ -1,0 +1,122 @@
+"""Fetch: discovery of local sources, decoding of every encoding named, rejects for the rest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from prefect.logging import disable_run_logger
+
+from schemas.models import SourceBatch
+from tasks.fetch import decode, discover, fetch_batch, fetch_documents, read_location
+
+KOREAN = (
+    "중국과 러시아는 양국 간 안보 협력을 강화해야 한다는 데 의견을 모았다. "
+    "두 나라는 테러와의 전쟁 같은 국제 문제에서 미국의 독주를 견제해야 한다고 강조했다. "
+    "양국 정상은 국경 조약 체결 1주년을 기념하는 서한을 주고받았다."
+)
+JAPANESE = (
+    "中国とロシアは安全保障分野での協力を強化することで一致した。"
+    "両国はテロとの戦いなど国際問題で米国の一方的な行動をけん制する必要があると強調した。"
+    "国境条約の締結から一年を記念して首脳が書簡を交わした。"
+)
+CHINESE = (
+    "中国和俄罗斯同意加强两国在安全领域的合作。"
+    "双方强调，在反恐等国际问题上应当遏制美国的单边主义行为。"
+    "两国元首互致信函，庆祝边界条约签订一周年。"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Plain UTF-8 — with a dash and “quotes”.", "utf-8"),
+        ("UTF-8 with a byte-order mark.", "utf-8-sig"),
+        (KOREAN, "euc-kr"),
+        (KOREAN, "cp949"),
+        (JAPANESE, "shift_jis"),
+        (CHINESE, "gb18030"),
+    ],
+)
+def test_decode_page_dumps(text: str, encoding: str) -> None:
+    assert decode(text.encode(encoding), html=False) == text
+
+
+@pytest.mark.parametrize("encoding", ["euc-kr", "shift_jis", "gb18030"])
+def test_decode_html_uses_its_meta_charset(encoding: str) -> None:
+    body = {"euc-kr": KOREAN, "shift_jis": JAPANESE, "gb18030": CHINESE}[encoding]
+    html = f'<html><head><meta charset="{encoding}"></head><body><p>{body}</p></body></html>'
+    assert decode(html.encode(encoding), html=True) == html
+
+
+def test_discover_walks_directories_and_expands_globs(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for name in ["a/one.txt", "a/b/two.html", "a/b/three.jsonl", "a/notes.md", "a/.hidden.txt"]:
+        (tmp_path / name).write_text("x")
+    found = discover([str(tmp_path / "a"), str(tmp_path / "a" / "**" / "*.html")])
+    assert found == [
+        str(tmp_path / "a" / "one.txt"),
+        str(tmp_path / "a" / "b" / "three.jsonl"),
+        str(tmp_path / "a" / "b" / "two.html"),
+    ]
+    assert discover([str(tmp_path / "missing*.txt")]) == [str(tmp_path / "missing*.txt")]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("blank.txt", b" \n\n  ", "empty"),
+        ("binary.txt", bytes(range(256)) * 4, "binary"),
+        ("notes.pdf", b"%PDF-1.4", "unsupported_type"),
+        ("missing.txt", None, "not_found"),
+    ],
+)
+def test_unusable_files_become_rejects(
+    tmp_path: Path, name: str, content: bytes | None, reason: str
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    documents, rejects = read_location(str(path))
+    assert documents == []
+    assert [(r.source, r.stage, r.reason) for r in rejects] == [(path.as_uri(), "fetch", reason)]
+    assert rejects[0].detail
+
+
+def test_jsonl_lines_become_documents_or_rejects(tmp_path: Path) -> None:
+    path = tmp_path / "pages.jsonl"
+    lines = [
+        json.dumps({"text": "A page dump.", "url": "https://example.org/a"}),
+        json.dumps({"html": "<html><body><p>Hi</p></body></html>", "id": "b-7"}),
+        "{not json",
+        json.dumps({"title": "no body"}),
+        "",
+        json.dumps({"text": "Same page again.", "url": "https://example.org/a"}),
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    batch = fetch_batch(SourceBatch(name="batch-0001", locations=[str(path)]))
+    assert [(d.source, d.content_type) for d in batch.documents] == [
+        ("https://example.org/a", "text"),
+        (f"{path.as_uri()}#b-7", "html"),
+    ]
+    assert [(r.source, r.reason) for r in batch.rejects] == [
+        (f"{path.as_uri()}#L3", "invalid_jsonl"),
+        (f"{path.as_uri()}#L4", "missing_text"),
+        ("https://example.org/a", "duplicate_source"),
+    ]
+
+
+def test_doc_id_is_stable_and_content_hashed(tmp_path: Path) -> None:
+    path = tmp_path / "page.txt"
+    batch = SourceBatch(name="b", locations=[str(path)])
+    path.write_text("Title\n\nBody text.", encoding="utf-8")
+    with disable_run_logger():  # .fn() runs the task's code outside a flow
+        first = fetch_documents.fn(batch).documents[0]
+        again = fetch_documents.fn(batch).documents[0]
+        path.write_text("Title\n\nOther body text.", encoding="utf-8")
+        changed = fetch_documents.fn(batch).documents[0]
+    assert first.doc_id == again.doc_id and len(first.doc_id) == 16
+    assert changed.doc_id == first.doc_id
+    assert changed.content_sha256 != first.content_sha256
