@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +17,7 @@ from schemas.models import DEFAULT_BATCH_SIZE, RunParameters, RunSummary
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # one line per error, however narrow
 
 
 @app.callback()
@@ -93,6 +94,8 @@ def run(
     check_sources(params.sources)
     check_writable(params.output)
 
+    # A first ephemeral Prefect server builds its database: give it more than the 20 s default.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     from flows.pipeline import process_documents  # imports Prefect: only once arguments are good
 
     state = process_documents(

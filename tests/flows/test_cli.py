@@ -1,0 +1,49 @@
+"""`docpipe run`: clear errors on bad arguments, a summary and the output path on success."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from tasks.export import read_dataset
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["no/such/dir"], "no such file, directory or glob match: no/such/dir"),
+        (["seeds/", "--timezone", "Mars/Olympus"], "unknown timezone 'Mars/Olympus'"),
+        (["seeds/", "--batch-size", "0"], "batch_size"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_message(arguments: list[str], message: str) -> None:
+    result = runner.invoke(app, ["run", *arguments])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_unwritable_output_exits_2(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = runner.invoke(app, ["run", "seeds/", "--output", str(blocker / "out")])
+    assert result.exit_code == 2
+    assert "is not writable" in result.output
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_run_prints_summary_and_output(seed_copy: Path, tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    result = runner.invoke(
+        app, ["run", str(seed_copy), "--output", str(output), "--timezone", "Asia/Seoul"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 inputs -> 1 documents, 0 rejects" in result.output
+    assert str(output) in result.output
+    assert (
+        "Shanghai Cooperation Organization" in read_dataset(output, "entities")["text"].to_pylist()
+    )
