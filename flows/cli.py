@@ -16,7 +16,7 @@ from rich.table import Table
 from schemas.models import DEFAULT_BATCH_SIZE, RunParameters, RunSummary
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-console = Console()
+console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)  # one line per error, however narrow
 
 

@@ -15,7 +15,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from charset_normalizer import from_bytes
 from prefect import get_run_logger, task
@@ -52,18 +52,27 @@ class FetchError(Exception):
         self.detail = detail
 
 
-def discover(sources: list[str]) -> list[str]:
+class Discovered(NamedTuple):
+    locations: list[str]
+    skipped: list[str]  # files in directories with an extension docpipe does not read
+
+
+def discover(sources: list[str]) -> Discovered:
     """Expand directories and globs into a sorted, de-duplicated list of file locations.
 
-    Directories contribute the files with a known extension (hidden ones skipped); a file
-    named explicitly is always kept, so an unsupported one is rejected rather than ignored.
-    A source that matches nothing is kept as it is and rejected by `fetch` as `not_found`.
+    Directories contribute the files with a known extension (hidden ones are not looked at;
+    the others are listed as skipped); a file named explicitly is always kept, so an
+    unsupported one is rejected rather than ignored. A source that matches nothing is kept
+    as it is and rejected by `fetch` as `not_found`.
     """
     found: dict[str, None] = {}
+    skipped: list[str] = []
     for source in sources:
         path = Path(source).expanduser()
         if path.is_dir():
             matches = _walk(path)
+            skipped.extend(str(m.absolute()) for m in matches if not _known(m))
+            matches = [m for m in matches if _known(m)]
         elif not path.exists() and _GLOB_CHARS.search(source):
             matches = [Path(m) for m in sorted(glob.glob(str(path), recursive=True))]
             matches = [m for m in matches if m.is_file()] or [path]
@@ -71,18 +80,19 @@ def discover(sources: list[str]) -> list[str]:
             matches = [path]
         for match in matches:
             found.setdefault(str(match.absolute()), None)
-    return list(found)
+    return Discovered(list(found), skipped)
+
+
+def _known(path: Path) -> bool:
+    return path.suffix.lower() in CONTENT_TYPES
 
 
 def _walk(directory: Path) -> list[Path]:
+    """Every non-hidden file below `directory`, in a stable order."""
     files: list[Path] = []
     for root, dirs, names in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        files.extend(
-            Path(root) / name
-            for name in sorted(names)
-            if not name.startswith(".") and Path(name).suffix.lower() in CONTENT_TYPES
-        )
+        files.extend(Path(root) / name for name in sorted(names) if not name.startswith("."))
     return files
 
 
@@ -226,8 +236,16 @@ def _file_fingerprints(parameters: dict[str, Any]) -> list[tuple[str, int, int] 
     retry_delay_seconds=1,
 )
 def discover_sources(sources: list[str]) -> list[str]:
-    locations = discover(sources)
-    get_run_logger().info("discovered %d input files in %d sources", len(locations), len(sources))
+    locations, skipped = discover(sources)
+    logger = get_run_logger()
+    logger.info("discovered %d input files in %d sources", len(locations), len(sources))
+    if skipped:
+        logger.warning(
+            "skipped %d files in the source directories whose extension is not one of %s: %s",
+            len(skipped),
+            ", ".join(sorted(CONTENT_TYPES)),
+            ", ".join(skipped[:5]) + (" ..." if len(skipped) > 5 else ""),
+        )
     return locations
 
 

@@ -55,12 +55,14 @@ def test_discover_walks_directories_and_expands_globs(tmp_path: Path) -> None:
     for name in ["a/one.txt", "a/b/two.html", "a/b/three.jsonl", "a/notes.md", "a/.hidden.txt"]:
         (tmp_path / name).write_text("x")
     found = discover([str(tmp_path / "a"), str(tmp_path / "a" / "**" / "*.html")])
-    assert found == [
+    assert found.locations == [
         str(tmp_path / "a" / "one.txt"),
         str(tmp_path / "a" / "b" / "three.jsonl"),
         str(tmp_path / "a" / "b" / "two.html"),
     ]
-    assert discover([str(tmp_path / "missing*.txt")]) == [str(tmp_path / "missing*.txt")]
+    assert found.skipped == [str(tmp_path / "a" / "notes.md")]
+    missing = str(tmp_path / "missing*.txt")
+    assert discover([missing]).locations == [missing]
 
 
 @pytest.mark.parametrize(
