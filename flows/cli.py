@@ -13,7 +13,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from schemas.models import DEFAULT_BATCH_SIZE, RunParameters, RunSummary
+from schemas.models import DEFAULT_BATCH_SIZE, HttpOptions, RunParameters, RunSummary
+from tasks.http import is_url
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console(soft_wrap=True)
@@ -32,7 +33,9 @@ def fail(message: str) -> typer.Exit:
 
 def check_sources(sources: list[str]) -> None:
     missing = [
-        s for s in sources if not Path(s).expanduser().exists() and not glob.glob(s, recursive=True)
+        s
+        for s in sources
+        if not is_url(s) and not Path(s).expanduser().exists() and not glob.glob(s, recursive=True)
     ]
     if missing:
         raise fail("no such file, directory or glob match: " + ", ".join(missing))
@@ -76,17 +79,47 @@ def print_summary(summary: RunSummary) -> None:
 
 @app.command()
 def run(
-    sources: Annotated[list[str], typer.Argument(help="Files, directories or globs to process.")],
+    sources: Annotated[list[str], typer.Argument(help="What to process (see above).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output directory.")] = Path("out"),
     timezone: Annotated[
         str, typer.Option(help="IANA zone of datelines that carry none, e.g. Asia/Seoul.")
     ] = "UTC",
     batch_size: Annotated[int, typer.Option(help="Documents per task run.")] = DEFAULT_BATCH_SIZE,
+    allow_private_hosts: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private-hosts", help="Fetch URLs on private, loopback or link-local addresses."
+        ),
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for a web server to connect or send.")
+    ] = HttpOptions().read_timeout,
+    max_bytes: Annotated[
+        int, typer.Option(help="Largest web page accepted, in bytes.")
+    ] = HttpOptions().max_bytes,
+    host_delay: Annotated[
+        float, typer.Option(help="Seconds between two requests to the same host.")
+    ] = HttpOptions().host_delay_seconds,
 ) -> None:
-    """Run the process-documents flow over SOURCES and write Parquet to --output."""
+    """Run the process-documents flow over SOURCES and write Parquet to --output.
+
+    SOURCES: files, directories, globs, http(s) URLs, files listing URLs, RSS/Atom feed and
+    sitemap URLs, WARC files.
+    """
     try:
+        http = HttpOptions(
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            max_bytes=max_bytes,
+            host_delay_seconds=host_delay,
+        )
         params = RunParameters(
-            sources=sources, output=output, timezone=timezone, batch_size=batch_size
+            sources=sources,
+            output=output,
+            timezone=timezone,
+            batch_size=batch_size,
+            allow_private_hosts=allow_private_hosts,
+            http=http,
         )
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
@@ -103,6 +136,8 @@ def run(
         output=str(params.output),
         timezone=params.timezone,
         batch_size=params.batch_size,
+        allow_private_hosts=params.allow_private_hosts,
+        http=params.http,
         return_state=True,
     )
     if not state.is_completed():

@@ -10,7 +10,13 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 
-from schemas.models import DEFAULT_BATCH_SIZE, RunParameters, RunSummary, SourceBatch
+from schemas.models import (
+    DEFAULT_BATCH_SIZE,
+    HttpOptions,
+    RunParameters,
+    RunSummary,
+    SourceBatch,
+)
 from tasks.clean import clean_documents
 from tasks.entities import extract_entities
 from tasks.export import export_documents, finalize
@@ -40,6 +46,8 @@ def process_documents(
     output: str = "out",
     timezone: str = "UTC",
     batch_size: int = DEFAULT_BATCH_SIZE,
+    allow_private_hosts: bool = False,
+    http: HttpOptions | None = None,
     spacy_models: dict[str, list[str]] | None = None,
 ) -> RunSummary:
     """Process every document of `sources` into Parquet under `output`.
@@ -52,12 +60,15 @@ def process_documents(
             "output": output,
             "timezone": timezone,
             "batch_size": batch_size,
+            "allow_private_hosts": allow_private_hosts,
+            **({"http": http} if http is not None else {}),
             **({"spacy_models": spacy_models} if spacy_models is not None else {}),
         }
     )
     logger = get_run_logger()
     output_dir = params.output.absolute()
-    locations = discover_sources(params.sources)
+    web = (params.http, params.allow_private_hosts, output_dir)
+    locations = discover_sources(params.sources, *web)
     batches = [
         SourceBatch(
             name=f"batch-{number:04d}", locations=locations[start : start + params.batch_size]
@@ -84,11 +95,12 @@ def process_documents(
         batch = pending.popleft()
         # Each stage receives the previous stage's future; Prefect resolves it before running.
         # (Prefect's typed `submit` overload does not accept futures in place of values.)
-        fetched = fetch_documents.submit(batch)
+        fetched = fetch_documents.submit(batch, *web)
         cleaned = clean_documents.submit(fetched, params.timezone)  # type: ignore[call-overload]
         detected = detect_languages.submit(cleaned)
         extracted = extract_entities.submit(detected, params.spacy_models)  # type: ignore[call-overload]
-        in_flight.append(export_documents.submit(extracted, output_dir))
+        earlier = [fetched, cleaned, detected]
+        in_flight.append(export_documents.submit(extracted, earlier, output_dir))
         if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:
             finish_oldest()
     while in_flight:

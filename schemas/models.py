@@ -106,7 +106,7 @@ DocumentT = TypeVar("DocumentT", bound=SourceDocument)
 
 
 class Batch(Record, Generic[DocumentT]):
-    """A batch of documents in one stage, carrying the rejects of the earlier stages along."""
+    """A stage's output for one batch: the documents that go on and those it rejected."""
 
     name: str = Field(description="readable label used in task run names, e.g. `batch-0003`")
     documents: list[DocumentT]
@@ -118,6 +118,29 @@ class SourceBatch(Record):
 
     name: str
     locations: list[str]
+
+
+class HttpOptions(Record):
+    """How docpipe behaves on the web: timeouts, caps and politeness."""
+
+    connect_timeout: float = Field(default=10.0, gt=0, description="seconds")
+    read_timeout: float = Field(default=30.0, gt=0, description="seconds between bytes")
+    max_bytes: int = Field(default=5_000_000, ge=1024, description="per response, decompressed")
+    max_archive_bytes: int = Field(
+        default=4_000_000_000, ge=1024, description="per WARC file downloaded"
+    )
+    max_redirects: int = Field(default=5, ge=0, le=30)
+    host_delay_seconds: float = Field(
+        default=0.0, ge=0, description="pause between two requests to the same host"
+    )
+    max_retry_after_seconds: float = Field(
+        default=120.0, ge=0, description="longest Retry-After honoured before a retry"
+    )
+    workers: int = Field(default=8, ge=1, le=64, description="concurrent requests per batch")
+    user_agent: str = Field(
+        default="docpipe/0.1 (news corpus pipeline; python-httpx)",
+        min_length=1,
+    )
 
 
 def check_timezone(name: str) -> str:
@@ -134,12 +157,19 @@ def check_timezone(name: str) -> str:
 class RunParameters(Record):
     """Parameters of `process_documents`; validated before any work starts."""
 
-    sources: list[str] = Field(min_length=1, description="files, directories or globs")
+    sources: list[str] = Field(
+        min_length=1, description="files, directories, globs, URLs, feeds, sitemaps, WARC files"
+    )
     output: Path = Field(description="output directory")
     timezone: str = Field(
         default="UTC", description="zone for datelines without one, e.g. Asia/Seoul"
     )
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=100_000)
+    allow_private_hosts: bool = Field(
+        default=False,
+        description="fetch URLs on private, loopback, link-local or multicast addresses",
+    )
+    http: HttpOptions = Field(default_factory=HttpOptions)
     spacy_models: dict[str, list[str]] = Field(
         default_factory=lambda: {lang: list(names) for lang, names in DEFAULT_SPACY_MODELS.items()},
         description="language code -> spaCy packages to try, first installed wins",
@@ -169,6 +199,7 @@ __all__ = [
     "Document",
     "Entity",
     "EntityMention",
+    "HttpOptions",
     "RawDocument",
     "Reject",
     "RunParameters",

@@ -229,9 +229,7 @@ def clean_batch(batch: Batch[RawDocument], timezone: str) -> Batch[CleanDocument
                 text="\n\n".join(page.paragraphs),
             )
         )
-    return Batch[CleanDocument](
-        name=batch.name, documents=documents, rejects=[*batch.rejects, *rejects]
-    )
+    return Batch[CleanDocument](name=batch.name, documents=documents, rejects=rejects)
 
 
 @task(
@@ -242,5 +240,5 @@ def clean_batch(batch: Batch[RawDocument], timezone: str) -> Batch[CleanDocument
 )
 def clean_documents(batch: Batch[RawDocument], timezone: str) -> Batch[CleanDocument]:
     cleaned = clean_batch(batch, timezone)
-    log_stage("clean", batch, cleaned)
+    log_stage("clean", cleaned)
     return cleaned

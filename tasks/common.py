@@ -53,20 +53,30 @@ def content_hash(*parts: Any) -> str:
 
 def stage_cache_key(
     extra: Callable[[dict[str, Any]], Any] | None = None,
-) -> Callable[[TaskRunContext, dict[str, Any]], str]:
+) -> Callable[[TaskRunContext, dict[str, Any]], str | None]:
     """A cache-key function: the task's code plus the content of its inputs (and `extra`).
 
     Keys never include clients or models, only content, so a new flow run over the same
-    input gets the same keys and its finished batches show as Cached.
+    input gets the same keys and its finished batches show as Cached. An `extra` that returns
+    None marks the call as not cacheable.
     """
 
-    def key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    def key(context: TaskRunContext, parameters: dict[str, Any]) -> str | None:
         task = context.task
+        extra_part = extra(parameters) if extra is not None else ()
+        if extra_part is None:
+            return None
         code = _code_fingerprint(inspect.getfile(task.fn))
-        extra_part = extra(parameters) if extra is not None else None
-        return f"{task.name}-{content_hash(code, parameters, extra_part)}"
+        content = {name: _stage_input(value) for name, value in parameters.items()}
+        return f"{task.name}-{content_hash(code, content, extra_part)}"
 
     return key
+
+
+def _stage_input(value: Any) -> Any:
+    """What a stage works on: a batch's name and documents. The rejects an earlier stage made
+    do not change this stage's work, so they stay out of its key."""
+    return (value.name, value.documents) if isinstance(value, Batch) else value
 
 
 def reason_counts(rejects: Iterable[Reject]) -> str:
@@ -74,16 +84,15 @@ def reason_counts(rejects: Iterable[Reject]) -> str:
     return ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items())) or "none"
 
 
-def log_stage(stage: str, before: Batch[Any] | None, after: Batch[Any]) -> None:
+def log_stage(stage: str, after: Batch[Any]) -> None:
     """One log line per stage and batch: how many documents went on and why others stopped."""
-    new_rejects = after.rejects[len(before.rejects) :] if before is not None else after.rejects
     get_run_logger().info(
         "%s %s: %d documents out, %d rejected (%s)",
         stage,
         after.name,
         len(after.documents),
-        len(new_rejects),
-        reason_counts(new_rejects),
+        len(after.rejects),
+        reason_counts(after.rejects),
     )
 
 

@@ -167,7 +167,7 @@ def extract_batch(
         )
         for index, document in enumerate(batch.documents)
     ]
-    return Batch[Document](name=batch.name, documents=documents, rejects=batch.rejects)
+    return Batch[Document](name=batch.name, documents=documents, rejects=[])
 
 
 def _installed_packages(parameters: dict[str, Any]) -> dict[str, str | None]:
@@ -185,5 +185,5 @@ def extract_entities(
     batch: Batch[DetectedDocument], spacy_models: dict[str, list[str]]
 ) -> Batch[Document]:
     extracted = extract_batch(batch, spacy_models)
-    log_stage("entities", batch, extracted)
+    log_stage("entities", extracted)
     return extracted

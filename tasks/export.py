@@ -21,7 +21,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from schemas.arrow import OUTPUT_SCHEMAS
-from schemas.models import Batch, Document, RunSummary
+from schemas.models import Batch, Document, Reject, RunSummary
 from tasks.common import RETRY_OPTIONS, content_hash
 
 PART_PREFIX = "part-"
@@ -30,20 +30,20 @@ TEMPORARY_SUFFIX = ".tmp"
 TOP_ENTITIES = 10
 
 
-def part_name(batch: Batch[Document]) -> str:
-    return f"{PART_PREFIX}{content_hash(batch)[:20]}{PART_SUFFIX}"
+def part_name(documents: list[Document], rejects: list[Reject]) -> str:
+    return f"{PART_PREFIX}{content_hash(documents, rejects)[:20]}{PART_SUFFIX}"
 
 
-def batch_tables(batch: Batch[Document]) -> dict[str, pa.Table]:
+def batch_tables(documents: list[Document], rejects: list[Reject]) -> dict[str, pa.Table]:
     """The rows of each output dataset for one batch, typed by the derived Arrow schemas."""
     rows: dict[str, list[dict[str, Any]]] = {
-        "documents": [document.model_dump() for document in batch.documents],
+        "documents": [document.model_dump() for document in documents],
         "entities": [
             {**entity.model_dump(), "doc_id": document.doc_id, "language": document.language}
-            for document in batch.documents
+            for document in documents
             for entity in document.entities
         ],
-        "rejects": [reject.model_dump() for reject in batch.rejects],
+        "rejects": [reject.model_dump() for reject in rejects],
     }
     return {
         dataset: pa.Table.from_pylist(rows[dataset], schema=schema)
@@ -60,14 +60,14 @@ def write_atomically(table: pa.Table, path: Path) -> None:
     os.replace(temporary, path)
 
 
-def export_batch(batch: Batch[Document], output: Path) -> list[str]:
+def export_batch(documents: list[Document], rejects: list[Reject], output: Path) -> list[str]:
     """Write the batch's non-empty tables; returns their paths relative to `output`.
 
     A part that is already there is left alone: its name is the hash of its content.
     """
-    name = part_name(batch)
+    name = part_name(documents, rejects)
     parts = []
-    for dataset, table in batch_tables(batch).items():
+    for dataset, table in batch_tables(documents, rejects).items():
         if table.num_rows == 0:
             continue
         path = output / dataset / name
@@ -137,13 +137,15 @@ def summarize_output(output: Path) -> RunSummary:
     cache_policy=NO_CACHE,
     **RETRY_OPTIONS,
 )
-def export_documents(batch: Batch[Document], output: Path) -> list[str]:
-    parts = export_batch(batch, output)
+def export_documents(batch: Batch[Document], earlier: list[Batch[Any]], output: Path) -> list[str]:
+    """Write the batch's documents and the rejects of every stage (`earlier` ones included)."""
+    rejects = [reject for stage in (*earlier, batch) for reject in stage.rejects]
+    parts = export_batch(batch.documents, rejects, output)
     get_run_logger().info(
         "export %s: %d documents, %d rejects in %s",
         batch.name,
         len(batch.documents),
-        len(batch.rejects),
+        len(rejects),
         ", ".join(parts) or "no part",
     )
     return parts

@@ -1,34 +1,67 @@
-"""Fetch stage: find the input files, read and decode them into raw documents.
+"""Fetch stage: find the inputs, read or download them, decode them into raw documents.
 
-Local sources are files, directories (walked recursively) and glob patterns. Page dumps
-(`.txt`), HTML pages (`.html`, `.htm`) and JSON Lines (`.jsonl`, one object a line with `text`
-or `html`, optional `url` and `id`) are understood. Anything that cannot be read or decoded
-becomes a reject with its reason; nothing is dropped silently.
+Sources are local files, directories (walked recursively) and globs; `http(s)://` URLs; text
+files listing URLs; RSS, Atom and sitemap URLs (their links are fetched); WARC files. Page
+dumps (`.txt`), HTML pages (`.html`, `.htm`), JSON Lines (`.jsonl`, one object a line with
+`text` or `html`, optional `url` and `id`) and WARC response records are understood. Anything
+that cannot be read, downloaded or decoded becomes a reject with its reason.
 """
 
 from __future__ import annotations
 
 import codecs
 import glob
+import gzip
 import hashlib
 import json
 import os
 import re
+import time
+import zlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
+from urllib.parse import urlsplit
+from uuid import UUID
 
 from charset_normalizer import from_bytes
+from lxml import etree
 from prefect import get_run_logger, task
+from prefect.client.orchestration import get_client
+from prefect.concurrency.sync import concurrency
+from prefect.context import TaskRunContext
+from warcio.archiveiterator import ArchiveIterator
 
-from schemas.models import Batch, RawDocument, Reject, SourceBatch, Stage
+from schemas.models import Batch, HttpOptions, RawDocument, Reject, SourceBatch, Stage
 from tasks.common import STAGE_TASK_OPTIONS, doc_id_for, log_stage, stage_cache_key
+from tasks.http import (
+    ARCHIVE_TYPES,
+    HTML_TYPES,
+    XML_TYPES,
+    CachedPage,
+    Failure,
+    HostPacer,
+    NotModified,
+    PageStore,
+    Response,
+    is_url,
+    new_client,
+    request,
+)
 
-CONTENT_TYPES: dict[str, Literal["text", "html", "jsonl"]] = {
+FileKind = Literal["text", "html", "jsonl", "warc"]
+FILE_KINDS: dict[str, FileKind] = {
     ".txt": "text",
     ".html": "html",
     ".htm": "html",
     ".jsonl": "jsonl",
+    ".warc": "warc",
+    ".warc.gz": "warc",
 }
+HOST_LIMIT_PREFIX = "fetch-host-"
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -41,6 +74,8 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]
 # Share of control characters (other than tab and newlines) above which text is not text.
 _MAX_CONTROL_SHARE = 0.01
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MAX_SITEMAP_DEPTH = 3
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=True)
 
 
 class FetchError(Exception):
@@ -52,39 +87,46 @@ class FetchError(Exception):
         self.detail = detail
 
 
+def file_kind(path: Path) -> FileKind | None:
+    name = path.name.lower()
+    return next((kind for suffix, kind in FILE_KINDS.items() if name.endswith(suffix)), None)
+
+
+# --- discovery -------------------------------------------------------------------------
+
+
 class Discovered(NamedTuple):
     locations: list[str]
     skipped: list[str]  # files in directories with an extension docpipe does not read
 
 
-def discover(sources: list[str]) -> Discovered:
-    """Expand directories and globs into a sorted, de-duplicated list of file locations.
+def discover(sources: list[str], expand_url: Callable[[str], list[str]]) -> Discovered:
+    """Expand sources into a de-duplicated list of locations (file paths and URLs).
 
     Directories contribute the files with a known extension (hidden ones are not looked at;
     the others are listed as skipped); a file named explicitly is always kept, so an
-    unsupported one is rejected rather than ignored. A source that matches nothing is kept
-    as it is and rejected by `fetch` as `not_found`.
+    unsupported one is rejected rather than ignored; a file whose lines are all URLs is a URL
+    list; a URL goes through `expand_url` (feeds and sitemaps become their links). A source
+    that matches nothing is kept as it is and rejected by `fetch` as `not_found`.
     """
     found: dict[str, None] = {}
     skipped: list[str] = []
     for source in sources:
         path = Path(source).expanduser()
-        if path.is_dir():
-            matches = _walk(path)
-            skipped.extend(str(m.absolute()) for m in matches if not _known(m))
-            matches = [m for m in matches if _known(m)]
+        matches: list[str]
+        if is_url(source):
+            matches = expand_url(source)
+        elif path.is_dir():
+            files = _walk(path)
+            skipped.extend(str(f.absolute()) for f in files if file_kind(f) is None)
+            matches = [str(f.absolute()) for f in files if file_kind(f) is not None]
         elif not path.exists() and _GLOB_CHARS.search(source):
-            matches = [Path(m) for m in sorted(glob.glob(str(path), recursive=True))]
-            matches = [m for m in matches if m.is_file()] or [path]
+            globbed = [Path(m) for m in sorted(glob.glob(str(path), recursive=True))]
+            matches = [str(m.absolute()) for m in globbed if m.is_file()] or [str(path)]
         else:
-            matches = [path]
-        for match in matches:
-            found.setdefault(str(match.absolute()), None)
+            matches = read_url_list(path) or [str(path.absolute())]
+        found.update(dict.fromkeys(matches))
     return Discovered(list(found), skipped)
-
-
-def _known(path: Path) -> bool:
-    return path.suffix.lower() in CONTENT_TYPES
 
 
 def _walk(directory: Path) -> list[Path]:
@@ -96,23 +138,65 @@ def _walk(directory: Path) -> list[Path]:
     return files
 
 
-def decode(data: bytes, *, html: bool) -> str:
-    """Decode bytes: a BOM, else strict UTF-8, else the page's declared charset, else detection."""
-    for bom, encoding in _BOMS:
+def read_url_list(path: Path) -> list[str]:
+    """The URLs of a text file holding one URL a line (`#` comments), else []."""
+    if not path.is_file() or file_kind(path) != "text":
+        return []
+    try:
+        with path.open(encoding="utf-8") as lines:
+            head = [line.strip() for _, line in zip(range(50), lines, strict=False)]
+            rest = [line.strip() for line in lines] if head else []
+    except (OSError, UnicodeDecodeError):
+        return []  # fetch reads it as a page and says what is wrong
+    entries = [line for line in head + rest if line and not line.startswith("#")]
+    return entries if entries and all(is_url(e) and " " not in e for e in entries) else []
+
+
+def feed_links(body: bytes, max_bytes: int) -> tuple[str, list[str]] | None:
+    """(kind, links) of an RSS/Atom feed, sitemap or sitemap index (gzipped or not), else None."""
+    if body.startswith(b"\x1f\x8b"):
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        body = inflater.decompress(body, max_bytes)
+    try:
+        root = etree.fromstring(body, parser=_XML_PARSER)
+    except etree.XMLSyntaxError:
+        return None
+    if root is None:
+        return None
+    kind = etree.QName(root).localname.lower()
+    paths = {
+        "rss": "//*[local-name()='item']/*[local-name()='link']/text()",
+        "rdf": "//*[local-name()='item']/*[local-name()='link']/text()",
+        "feed": "//*[local-name()='entry']/*[local-name()='link']"
+        "[not(@rel) or @rel='alternate']/@href",
+        "urlset": "//*[local-name()='url']/*[local-name()='loc']/text()",
+        "sitemapindex": "//*[local-name()='sitemap']/*[local-name()='loc']/text()",
+    }
+    if kind not in paths:
+        return None
+    links = [str(link).strip() for link in root.xpath(paths[kind])]
+    return kind, [link for link in links if link]
+
+
+# --- decoding --------------------------------------------------------------------------
+
+
+def decode(data: bytes, *, html: bool, declared: str | None = None) -> str:
+    """Decode bytes: a BOM, the declared (HTTP) charset, the page's meta charset, strict
+    UTF-8, and last detection (charset-normalizer), in that order."""
+    for bom, bom_encoding in _BOMS:
         if data.startswith(bom):
-            return _checked(data.decode(encoding, errors="strict"))
+            return _checked(data.decode(bom_encoding, errors="strict"))
     if b"\x00" in data:
         raise FetchError("binary", "contains NUL bytes: not a text or HTML file")
-    try:
-        return _checked(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        pass
-    declared = _META_CHARSET.search(data[:4096]) if html else None
-    if declared is not None:
-        try:
-            return _checked(data.decode(declared.group(1).decode("ascii"), errors="strict"))
-        except (LookupError, UnicodeDecodeError):
-            pass  # a wrong declaration: detection below decides
+    meta = _META_CHARSET.search(data[:4096]) if html else None
+    candidates = [declared, meta.group(1).decode("ascii") if meta else None, "utf-8"]
+    for encoding in candidates:
+        if encoding:
+            try:
+                return _checked(data.decode(encoding, errors="strict"))
+            except (LookupError, UnicodeDecodeError):
+                pass  # a wrong or unknown declaration: the next candidate decides
     best = from_bytes(data).best()
     if best is None:
         raise FetchError("undecodable", "bytes match no known text encoding")
@@ -137,7 +221,16 @@ def _raw(
     )
 
 
-def _read_jsonl(path: Path, text: str) -> tuple[list[RawDocument], list[Reject]]:
+def _reject(source: str, reason: str, detail: str) -> Reject:
+    return Reject(source=source, stage=Stage.FETCH, reason=reason, detail=detail)
+
+
+# --- local files -----------------------------------------------------------------------
+
+Read = tuple[list[RawDocument], list[Reject]]
+
+
+def _read_jsonl(path: Path, text: str) -> Read:
     documents: list[RawDocument] = []
     rejects: list[Reject] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -164,46 +257,200 @@ def _read_jsonl(path: Path, text: str) -> tuple[list[RawDocument], list[Reject]]
     return documents, rejects
 
 
-def _reject(source: str, reason: str, detail: str) -> Reject:
-    return Reject(source=source, stage=Stage.FETCH, reason=reason, detail=detail)
+def _read_warc(path: Path, max_bytes: int) -> Read:
+    """HTML response records of a WARC (or WARC.gz) file, as Common Crawl publishes them."""
+    documents: list[RawDocument] = []
+    rejects: list[Reject] = []
+    with path.open("rb") as stream:
+        for record in ArchiveIterator(stream):
+            if record.rec_type != "response" or record.http_headers is None:
+                continue
+            source = record.rec_headers.get_header("WARC-Target-URI") or path.as_uri()
+            content_type = record.http_headers.get_header("Content-Type") or ""
+            media_type = content_type.split(";")[0].strip().lower()
+            if media_type not in HTML_TYPES:
+                rejects.append(_reject(source, "unsupported_content_type", media_type or "none"))
+                continue
+            body = record.content_stream().read(max_bytes + 1)
+            if len(body) > max_bytes:
+                rejects.append(_reject(source, "too_large", f"record exceeds {max_bytes} bytes"))
+                continue
+            charset = re.search(r"charset=([\w.:-]+)", content_type)
+            try:
+                text = decode(body, html=True, declared=charset.group(1) if charset else None)
+            except FetchError as error:
+                rejects.append(_reject(source, error.reason, error.detail))
+                continue
+            documents.append(_raw(source, "html", text, body))
+    return documents, rejects
 
 
-def read_location(location: str) -> tuple[list[RawDocument], list[Reject]]:
-    """Read one file into raw documents (several for JSON Lines) and rejects."""
+def read_file(location: str, max_bytes: int) -> Read:
+    """Read one file into raw documents (several for JSON Lines and WARC) and rejects."""
     path = Path(location)
     source = path.as_uri()
-    content_type = CONTENT_TYPES.get(path.suffix.lower())
+    kind = file_kind(path)
     try:
         if not path.exists():
             raise FetchError("not_found", f"no such file, directory or glob match: {location}")
-        if content_type is None:
-            known = ", ".join(sorted(CONTENT_TYPES))
-            raise FetchError(
-                "unsupported_type", f"{path.suffix or 'no extension'} is not one of {known}"
-            )
+        if kind is None:
+            known = ", ".join(FILE_KINDS)
+            raise FetchError("unsupported_type", f"{path.name} is not one of {known}")
+        if kind == "warc":
+            return _read_warc(path, max_bytes)
         try:
             data = path.read_bytes()
         except OSError as error:
-            raise FetchError(
-                "unreadable", f"cannot read file: {error.strerror or error}"
-            ) from error
+            detail = f"cannot read file: {error.strerror or error}"
+            raise FetchError("unreadable", detail) from error
         if not data.strip():
             raise FetchError("empty", "file is empty")
-        text = decode(data, html=content_type == "html")
-    except FetchError as error:
-        return [], [_reject(source, error.reason, error.detail)]
-    if content_type == "jsonl":
+        text = decode(data, html=kind == "html")
+    except (FetchError, OSError, gzip.BadGzipFile) as error:
+        if isinstance(error, FetchError):
+            return [], [_reject(source, error.reason, error.detail)]
+        return [], [_reject(source, "unreadable", f"{type(error).__name__}: {error}")]
+    if kind == "jsonl":
         return _read_jsonl(path, text)
-    return [_raw(source, content_type, text, data)], []
+    return [_raw(source, kind, text, data)], []
 
 
-def fetch_batch(batch: SourceBatch) -> Batch[RawDocument]:
-    """Read every location of the batch; a source seen twice is kept once and the copy rejected."""
+# --- the web ---------------------------------------------------------------------------
+
+
+@dataclass
+class Web:
+    """Downloads pages: conditional requests from the page store, politeness, safety."""
+
+    options: HttpOptions
+    allow_private_hosts: bool
+    store: PageStore
+    downloads: Path
+    host_limit: Callable[[str], AbstractContextManager[Any]] = lambda host: nullcontext()
+    unchanged: set[str] = field(default_factory=set)
+
+    def expand(self, url: str, depth: int = 0) -> list[str]:
+        """A feed's or sitemap's page links, a downloaded WARC file's path; any other URL
+        (or a failure, which fetch will report) stands for itself."""
+        if file_kind(Path(urlsplit(url).path)) == "warc":
+            return [self.download(url)]
+        with new_client(self.options) as client:
+            outcome = request(
+                client,
+                url,
+                self.options,
+                accept=HTML_TYPES | XML_TYPES,
+                allow_private_hosts=self.allow_private_hosts,
+            )
+        found = (
+            feed_links(outcome.body, self.options.max_bytes)
+            if isinstance(outcome, Response)
+            else None
+        )
+        if found is None:
+            return [url]
+        kind, links = found
+        if kind != "sitemapindex":
+            return links
+        if depth >= _MAX_SITEMAP_DEPTH:
+            return []
+        return [page for sitemap in links for page in self.expand(sitemap, depth + 1)]
+
+    def download(self, url: str) -> str:
+        """Save a WARC file under the output's `_downloads/`; its path, or the URL on failure."""
+        target = self.downloads / f"{hashlib.sha256(url.encode()).hexdigest()[:32]}.warc.gz"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".part")
+        with new_client(self.options) as client, partial.open("wb") as sink:
+            outcome = request(
+                client,
+                url,
+                self.options,
+                accept=ARCHIVE_TYPES,
+                allow_private_hosts=self.allow_private_hosts,
+                sink=sink,
+            )
+        if not isinstance(outcome, Response):
+            partial.unlink()
+            return url  # fetch requests it again and rejects it with the reason
+        os.replace(partial, target)
+        return str(target)
+
+    def fetch(self, urls: list[str]) -> dict[str, Read | Failure]:
+        """Each URL's documents and rejects, or its transient failure (to be retried)."""
+        pacer = HostPacer(self.options.host_delay_seconds)
+        with new_client(self.options) as client, ThreadPoolExecutor(self.options.workers) as pool:
+            results = pool.map(lambda url: self._fetch_one(client, pacer, url), urls)
+            return dict(zip(urls, results, strict=True))
+
+    def _fetch_one(self, client: Any, pacer: HostPacer, url: str) -> Read | Failure:
+        cached = self.store.get(url)
+        with self.host_limit(urlsplit(url).hostname or ""):
+            outcome = request(
+                client,
+                url,
+                self.options,
+                accept=HTML_TYPES,
+                allow_private_hosts=self.allow_private_hosts,
+                validators=cached.validators() if cached else None,
+                pacer=pacer,
+            )
+        if isinstance(outcome, Failure):
+            if outcome.transient:
+                return outcome
+            return [], [_reject(url, outcome.reason, outcome.detail)]
+        if isinstance(outcome, NotModified):
+            if cached is None:
+                return [], [_reject(url, "unexpected_304", "HTTP 304 to an unconditional request")]
+            self.unchanged.add(url)
+            document = RawDocument(
+                doc_id=doc_id_for(url),
+                source=url,
+                content_sha256=cached.content_sha256,
+                content_type="html",
+                content=cached.content,
+            )
+            return [document], []
+        try:
+            text = decode(outcome.body, html=True, declared=outcome.charset)
+        except FetchError as error:
+            return [], [_reject(url, error.reason, error.detail)]
+        document = _raw(url, "html", text, outcome.body)
+        if outcome.etag or outcome.last_modified:
+            self.store.put(
+                url,
+                CachedPage(outcome.etag, outcome.last_modified, text, document.content_sha256),
+            )
+        return [document], []
+
+
+# --- the batch -------------------------------------------------------------------------
+
+
+def fetch_batch(
+    batch: SourceBatch, web: Web, done: dict[str, Read]
+) -> tuple[Batch[RawDocument], list[Failure]]:
+    """Read every location not yet in `done` (which it fills in); returns the batch of what
+    is done and the transient failures still to retry. A source seen twice is kept once."""
+    urls = [loc for loc in batch.locations if loc not in done and is_url(loc)]
+    for location in batch.locations:
+        if location not in done and not is_url(location):
+            done[location] = read_file(location, web.options.max_bytes)
+    pending: list[Failure] = []
+    for url, result in (web.fetch(urls) if urls else {}).items():
+        if isinstance(result, Failure):
+            pending.append(result)
+        else:
+            done[url] = result
+    return _assemble(batch, done), pending
+
+
+def _assemble(batch: SourceBatch, done: dict[str, Read]) -> Batch[RawDocument]:
     documents: list[RawDocument] = []
     rejects: list[Reject] = []
     seen: set[str] = set()
     for location in batch.locations:
-        read, failed = read_location(location)
+        read, failed = done.get(location, ([], []))
         rejects.extend(failed)
         for document in read:
             if document.doc_id in seen:
@@ -216,10 +463,73 @@ def fetch_batch(batch: SourceBatch) -> Batch[RawDocument]:
     return Batch[RawDocument](name=batch.name, documents=documents, rejects=rejects)
 
 
-def _file_fingerprints(parameters: dict[str, Any]) -> list[tuple[str, int, int] | str]:
-    """Size and modification time of each file: a changed file misses the cache."""
+def _gave_up(failure: Failure, attempts: int) -> Reject:
+    return _reject(failure.url, failure.reason, f"{failure.detail} (after {attempts} attempts)")
+
+
+# --- Prefect tasks ---------------------------------------------------------------------
+
+
+class TransientFetchError(Exception):
+    """Some URLs of the batch failed transiently: Prefect retries the task for them."""
+
+
+# Finished locations of a task run, kept across its retries so that only the URLs that
+# failed transiently are requested again.
+_done_by_task_run: dict[UUID, dict[str, Read]] = {}
+
+
+def prefect_host_limits() -> Callable[[str], AbstractContextManager[Any]]:
+    """Per-host limits: a Prefect global concurrency limit named `fetch-host-<host>`, if any."""
+    with get_client(sync_client=True) as client:
+        names = {
+            limit.name
+            for limit in client.read_global_concurrency_limits(limit=200)
+            if limit.name.startswith(HOST_LIMIT_PREFIX)
+        }
+
+    def host_limit(host: str) -> AbstractContextManager[Any]:
+        name = HOST_LIMIT_PREFIX + host
+        return concurrency(name, strict=True) if name in names else nullcontext()
+
+    return host_limit
+
+
+def _web(http: HttpOptions, allow_private_hosts: bool, output: Path) -> Web:
+    return Web(
+        http,
+        allow_private_hosts,
+        PageStore(output / "_http"),
+        output / "_downloads",
+        prefect_host_limits(),
+    )
+
+
+@task(name="discover", task_run_name="discover {sources}", retries=2, retry_delay_seconds=1)
+def discover_sources(
+    sources: list[str], http: HttpOptions, allow_private_hosts: bool, output: Path
+) -> list[str]:
+    web = _web(http, allow_private_hosts, output)
+    locations, skipped = discover(sources, web.expand)
+    logger = get_run_logger()
+    logger.info("discovered %d inputs in %d sources", len(locations), len(sources))
+    if skipped:
+        logger.warning(
+            "skipped %d files in the source directories whose extension is not one of %s: %s",
+            len(skipped),
+            ", ".join(FILE_KINDS),
+            ", ".join(skipped[:5]) + (" ..." if len(skipped) > 5 else ""),
+        )
+    return locations
+
+
+def _fingerprints(parameters: dict[str, Any]) -> list[tuple[str, int, int] | str] | None:
+    """Size and modification time of each file: a changed file misses the cache. A batch
+    with URLs is never cached: only a (conditional) request can tell whether a page changed."""
     fingerprints: list[tuple[str, int, int] | str] = []
     for location in parameters["batch"].locations:
+        if is_url(location):
+            return None
         try:
             stat = os.stat(location)
         except OSError:
@@ -230,32 +540,38 @@ def _file_fingerprints(parameters: dict[str, Any]) -> list[tuple[str, int, int] 
 
 
 @task(
-    name="discover",
-    task_run_name="discover {sources}",
-    retries=2,
-    retry_delay_seconds=1,
-)
-def discover_sources(sources: list[str]) -> list[str]:
-    locations, skipped = discover(sources)
-    logger = get_run_logger()
-    logger.info("discovered %d input files in %d sources", len(locations), len(sources))
-    if skipped:
-        logger.warning(
-            "skipped %d files in the source directories whose extension is not one of %s: %s",
-            len(skipped),
-            ", ".join(sorted(CONTENT_TYPES)),
-            ", ".join(skipped[:5]) + (" ..." if len(skipped) > 5 else ""),
-        )
-    return locations
-
-
-@task(
     name="fetch",
     task_run_name="fetch {batch.name}",
-    cache_key_fn=stage_cache_key(extra=_file_fingerprints),
+    cache_key_fn=stage_cache_key(extra=_fingerprints),
     **STAGE_TASK_OPTIONS,
 )
-def fetch_documents(batch: SourceBatch) -> Batch[RawDocument]:
-    fetched = fetch_batch(batch)
-    log_stage("fetch", None, fetched)
+def fetch_documents(
+    batch: SourceBatch, http: HttpOptions, allow_private_hosts: bool, output: Path
+) -> Batch[RawDocument]:
+    context = TaskRunContext.get()
+    assert context is not None and context.task_run is not None
+    done = _done_by_task_run.setdefault(context.task_run.id, {})
+    web = _web(http, allow_private_hosts, output)
+    fetched, pending = fetch_batch(batch, web, done)
+    attempts = context.task_run.run_count
+    if pending and attempts <= context.task.retries:
+        wait = min(max(f.retry_after for f in pending), http.max_retry_after_seconds)
+        time.sleep(wait)  # Retry-After, on top of the task's own backoff
+        raise TransientFetchError(
+            f"{len(pending)} URLs failed transiently, retrying them: "
+            + "; ".join(f"{f.url}: {f.detail}" for f in pending[:5])
+        )
+    _done_by_task_run.pop(context.task_run.id, None)
+    fetched = Batch[RawDocument](
+        name=fetched.name,
+        documents=fetched.documents,
+        rejects=[*fetched.rejects, *(_gave_up(f, attempts) for f in pending)],
+    )
+    if web.unchanged:
+        get_run_logger().info(
+            "fetch %s: %d pages unchanged since the last run (HTTP 304)",
+            batch.name,
+            len(web.unchanged),
+        )
+    log_stage("fetch", fetched)
     return fetched

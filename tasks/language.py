@@ -57,7 +57,7 @@ def detect_batch(batch: Batch[CleanDocument]) -> Batch[DetectedDocument]:
         documents.append(
             DetectedDocument(**document.model_dump(), language=language, language_score=score)
         )
-    return Batch[DetectedDocument](name=batch.name, documents=documents, rejects=batch.rejects)
+    return Batch[DetectedDocument](name=batch.name, documents=documents, rejects=[])
 
 
 @task(
@@ -68,5 +68,5 @@ def detect_batch(batch: Batch[CleanDocument]) -> Batch[DetectedDocument]:
 )
 def detect_languages(batch: Batch[CleanDocument]) -> Batch[DetectedDocument]:
     detected = detect_batch(batch)
-    log_stage("language", batch, detected)
+    log_stage("language", detected)
     return detected

@@ -17,6 +17,8 @@ os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
 
 import pytest  # noqa: E402
 
+from tests.fixture_site import FixtureSite, serve  # noqa: E402
+
 PROJECT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT / "seeds"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -39,3 +41,10 @@ def seed_copy(tmp_path: Path) -> Path:
     target = tmp_path / "seeds"
     shutil.copytree(SEEDS, target)
     return target
+
+
+@pytest.fixture
+def site() -> Iterator[FixtureSite]:
+    """The fixture web site on 127.0.0.1, new for each test (its fault counters start at 0)."""
+    with serve() as running:
+        yield running

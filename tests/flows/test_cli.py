@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from tasks.export import read_dataset
+from tests.fixture_site import FixtureSite
 
 runner = CliRunner()
 
@@ -47,3 +48,18 @@ def test_run_prints_summary_and_output(seed_copy: Path, tmp_path: Path) -> None:
     assert (
         "Shanghai Cooperation Organization" in read_dataset(output, "entities")["text"].to_pylist()
     )
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_private_hosts_are_refused_unless_allowed(site: FixtureSite, tmp_path: Path) -> None:
+    url = site.url("/en.html")
+    refused = runner.invoke(app, ["run", url, "--output", str(tmp_path / "refused")])
+    assert refused.exit_code == 0, refused.output
+    assert "private_address" in refused.output
+    assert site.hits["/en.html"] == 0
+
+    allowed = runner.invoke(
+        app, ["run", url, "--output", str(tmp_path / "allowed"), "--allow-private-hosts"]
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert "1 inputs -> 1 documents, 0 rejects" in allowed.output

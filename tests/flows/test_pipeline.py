@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
-import pyarrow as pa
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
     ArtifactFilterFlowRunId,
-    FlowRunFilter,
-    FlowRunFilterId,
 )
-from prefect.states import State
 
 import tasks.language
-from flows.pipeline import process_documents
 from schemas.arrow import OUTPUT_SCHEMAS
 from tasks.export import read_dataset
+from tests.flows.runs import rows, run, task_states
 from tests.tasks.test_fetch import KOREAN
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -36,30 +30,6 @@ REQUIRED_ENTITIES = {
     ("NATO", "ORG"),
     ("Shanghai Cooperation Organization", "ORG"),
 }
-
-
-def run(sources: list[Path], output: Path, **parameters: Any) -> tuple[State[Any], UUID]:
-    state = process_documents(
-        sources=[str(s) for s in sources], output=str(output), return_state=True, **parameters
-    )
-    assert state.is_completed(), state.message
-    flow_run_id = state.state_details.flow_run_id
-    assert flow_run_id is not None
-    return state, flow_run_id
-
-
-def task_states(flow_run_id: UUID) -> dict[str, tuple[str, int]]:
-    """Task run name -> (state name, run count)."""
-    with get_client(sync_client=True) as client:
-        task_runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-        )
-    return {t.name: (t.state.name if t.state else "", t.run_count) for t in task_runs}
-
-
-def rows(output: Path, dataset: str) -> list[dict[str, Any]]:
-    table: pa.Table = read_dataset(output, dataset)
-    return sorted(table.to_pylist(), key=lambda row: json.dumps(row, default=str))
 
 
 def test_seed_and_bad_inputs_end_to_end(seed_copy: Path, tmp_path: Path) -> None:

@@ -11,11 +11,11 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from schemas.arrow import OUTPUT_SCHEMAS
-from schemas.models import Batch, Document, Entity, Reject
+from schemas.models import Document, Entity, Reject
 from tasks.export import export_batch, finalize_output, read_dataset, summarize_output
 
 
-def make_batch(name: str = "batch-0001", title: str = "Title") -> Batch[Document]:
+def make_batch(title: str = "Title") -> tuple[list[Document], list[Reject]]:
     document = Document(
         doc_id="abc123",
         source="file:///page.txt",
@@ -35,11 +35,11 @@ def make_batch(name: str = "batch-0001", title: str = "Title") -> Batch[Document
         pipeline_version="0.1.0",
     )
     reject = Reject(source="file:///bad.txt", stage="fetch", reason="empty", detail="file is empty")
-    return Batch[Document](name=name, documents=[document], rejects=[reject])
+    return [document], [reject]
 
 
 def test_parts_match_the_derived_schemas_and_leave_no_temporary_file(tmp_path: Path) -> None:
-    parts = export_batch(make_batch(), tmp_path)
+    parts = export_batch(*make_batch(), tmp_path)
     assert len(parts) == 3
     for part in parts:
         dataset = part.split("/")[0]
@@ -49,11 +49,11 @@ def test_parts_match_the_derived_schemas_and_leave_no_temporary_file(tmp_path: P
 
 
 def test_same_batch_rewrites_nothing_and_stale_parts_are_finalized_away(tmp_path: Path) -> None:
-    first = export_batch(make_batch(), tmp_path)
+    first = export_batch(*make_batch(), tmp_path)
     mtimes = {p: (tmp_path / p).stat().st_mtime_ns for p in first}
-    assert export_batch(make_batch(), tmp_path) == first
+    assert export_batch(*make_batch(), tmp_path) == first
     assert {p: (tmp_path / p).stat().st_mtime_ns for p in first} == mtimes
-    changed = export_batch(make_batch(title="New title"), tmp_path)
+    changed = export_batch(*make_batch(title="New title"), tmp_path)
     (tmp_path / "documents" / "part-x.parquet.tmp").write_bytes(b"half a file")
     removed = finalize_output(tmp_path, set(changed))
     assert sorted(removed) == sorted([*first, "documents/part-x.parquet.tmp"])
@@ -61,7 +61,7 @@ def test_same_batch_rewrites_nothing_and_stale_parts_are_finalized_away(tmp_path
 
 
 def test_output_is_read_without_glue(tmp_path: Path) -> None:
-    export_batch(make_batch(), tmp_path)
+    export_batch(*make_batch(), tmp_path)
     documents = f"{tmp_path}/documents/*.parquet"
     row = duckdb.sql(
         f"SELECT title, published_at, authors, entities[1].text FROM '{documents}'"
@@ -77,7 +77,7 @@ def test_output_is_read_without_glue(tmp_path: Path) -> None:
 
 def test_summary_counts_what_is_on_disk(tmp_path: Path) -> None:
     assert summarize_output(tmp_path).inputs == 0
-    export_batch(make_batch(), tmp_path)
+    export_batch(*make_batch(), tmp_path)
     summary = summarize_output(tmp_path)
     assert (summary.inputs, summary.documents, summary.rejects) == (2, 1, 1)
     assert summary.rejects_by_reason == {"empty": 1}

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from prefect.logging import disable_run_logger
 
-from schemas.models import SourceBatch
-from tasks.fetch import decode, discover, fetch_batch, fetch_documents, read_location
+from schemas.models import HttpOptions, SourceBatch
+from tasks.fetch import Web, decode, discover, fetch_batch, read_file
+from tasks.http import PageStore
 
 KOREAN = (
     "중국과 러시아는 양국 간 안보 협력을 강화해야 한다는 데 의견을 모았다. "
@@ -54,7 +54,7 @@ def test_discover_walks_directories_and_expands_globs(tmp_path: Path) -> None:
     (tmp_path / "a" / "b").mkdir(parents=True)
     for name in ["a/one.txt", "a/b/two.html", "a/b/three.jsonl", "a/notes.md", "a/.hidden.txt"]:
         (tmp_path / name).write_text("x")
-    found = discover([str(tmp_path / "a"), str(tmp_path / "a" / "**" / "*.html")])
+    found = discover([str(tmp_path / "a"), str(tmp_path / "a" / "**" / "*.html")], no_web)
     assert found.locations == [
         str(tmp_path / "a" / "one.txt"),
         str(tmp_path / "a" / "b" / "three.jsonl"),
@@ -62,7 +62,7 @@ def test_discover_walks_directories_and_expands_globs(tmp_path: Path) -> None:
     ]
     assert found.skipped == [str(tmp_path / "a" / "notes.md")]
     missing = str(tmp_path / "missing*.txt")
-    assert discover([missing]).locations == [missing]
+    assert discover([missing], no_web).locations == [missing]
 
 
 @pytest.mark.parametrize(
@@ -81,10 +81,23 @@ def test_unusable_files_become_rejects(
     path = tmp_path / name
     if content is not None:
         path.write_bytes(content)
-    documents, rejects = read_location(str(path))
+    documents, rejects = read_file(str(path), max_bytes=1_000_000)
     assert documents == []
     assert [(r.source, r.stage, r.reason) for r in rejects] == [(path.as_uri(), "fetch", reason)]
     assert rejects[0].detail
+
+
+def no_web(url: str) -> list[str]:
+    raise AssertionError(f"no URL expected here, got {url}")
+
+
+def test_url_list_files_are_expanded(tmp_path: Path) -> None:
+    urls = tmp_path / "urls.txt"
+    urls.write_text("# morning run\nhttps://example.org/a\n\nhttp://example.org/b\n")
+    page = tmp_path / "page.txt"
+    page.write_text("https://example.org/a is where it was posted.\n")
+    found = discover([str(urls), str(page)], no_web)
+    assert found.locations == ["https://example.org/a", "http://example.org/b", str(page)]
 
 
 def test_jsonl_lines_become_documents_or_rejects(tmp_path: Path) -> None:
@@ -98,7 +111,9 @@ def test_jsonl_lines_become_documents_or_rejects(tmp_path: Path) -> None:
         json.dumps({"text": "Same page again.", "url": "https://example.org/a"}),
     ]
     path.write_text("\n".join(lines), encoding="utf-8")
-    batch = fetch_batch(SourceBatch(name="batch-0001", locations=[str(path)]))
+    batch = fetch_batch(
+        SourceBatch(name="batch-0001", locations=[str(path)]), offline_web(tmp_path), {}
+    )[0]
     assert [(d.source, d.content_type) for d in batch.documents] == [
         ("https://example.org/a", "text"),
         (f"{path.as_uri()}#b-7", "html"),
@@ -110,15 +125,17 @@ def test_jsonl_lines_become_documents_or_rejects(tmp_path: Path) -> None:
     ]
 
 
+def offline_web(tmp_path: Path) -> Web:
+    return Web(HttpOptions(), False, PageStore(tmp_path / "_http"), tmp_path / "_downloads")
+
+
 def test_doc_id_is_stable_and_content_hashed(tmp_path: Path) -> None:
     path = tmp_path / "page.txt"
-    batch = SourceBatch(name="b", locations=[str(path)])
     path.write_text("Title\n\nBody text.", encoding="utf-8")
-    with disable_run_logger():  # .fn() runs the task's code outside a flow
-        first = fetch_documents.fn(batch).documents[0]
-        again = fetch_documents.fn(batch).documents[0]
-        path.write_text("Title\n\nOther body text.", encoding="utf-8")
-        changed = fetch_documents.fn(batch).documents[0]
+    (first,), _ = read_file(str(path), max_bytes=1000)
+    (again,), _ = read_file(str(path), max_bytes=1000)
+    path.write_text("Title\n\nOther body text.", encoding="utf-8")
+    (changed,), _ = read_file(str(path), max_bytes=1000)
     assert first.doc_id == again.doc_id and len(first.doc_id) == 16
     assert changed.doc_id == first.doc_id
     assert changed.content_sha256 != first.content_sha256

@@ -1,0 +1,40 @@
+"""Helpers for flow tests: run the flow through the API, read task states and output rows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pyarrow as pa
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.states import State
+
+from flows.pipeline import process_documents
+from tasks.export import read_dataset
+
+
+def run(sources: list[Path], output: Path, **parameters: Any) -> tuple[State[Any], UUID]:
+    state = process_documents(
+        sources=[str(s) for s in sources], output=str(output), return_state=True, **parameters
+    )
+    assert state.is_completed(), state.message
+    flow_run_id = state.state_details.flow_run_id
+    assert flow_run_id is not None
+    return state, flow_run_id
+
+
+def task_states(flow_run_id: UUID) -> dict[str, tuple[str, int]]:
+    """Task run name -> (state name, run count)."""
+    with get_client(sync_client=True) as client:
+        task_runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+    return {t.name: (t.state.name if t.state else "", t.run_count) for t in task_runs}
+
+
+def rows(output: Path, dataset: str) -> list[dict[str, Any]]:
+    table: pa.Table = read_dataset(output, dataset)
+    return sorted(table.to_pylist(), key=lambda row: json.dumps(row, default=str))
