@@ -10,7 +10,7 @@ export DO_NOT_TRACK ?= 1
 export PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint eval clean
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check flows tasks schemas tests
 	$(BIN)/ruff format --check flows tasks schemas tests
 	$(BIN)/mypy
+
+# Extraction P/R/F1 (trafilatura alone vs docpipe) and the page-dump table, vs the baseline.
+eval: $(STAMP)
+	$(BIN)/python -m tests.quality.gate
 
 test: $(STAMP) lint
 	$(BIN)/pytest

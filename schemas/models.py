@@ -73,8 +73,10 @@ class CleanDocument(SourceDocument):
 
     title: str | None
     published_at: AwareDatetime | None = Field(description="UTC")
+    updated_at: AwareDatetime | None = Field(description="UTC, from an 'Updated ...' dateline")
     authors: list[str]
     author_emails: list[str]
+    editions: list[str] = Field(description="ISO 639-1 codes of the page's other editions")
     text: str = Field(description="clean body, paragraphs separated by a blank line")
 
 

@@ -15,7 +15,8 @@ from schemas.models import RunParameters
 
 CONTRACT = {
     "documents": [
-        "doc_id", "source", "title", "published_at", "authors", "author_emails", "text",
+        "doc_id", "source", "title", "published_at", "updated_at", "authors", "author_emails",
+        "editions", "text",
         "language", "language_score", "entities", "content_sha256", "processed_at",
         "pipeline_version",
     ],

@@ -22,6 +22,8 @@ def make_batch(title: str = "Title") -> tuple[list[Document], list[Reject]]:
         content_sha256="0" * 64,
         title=title,
         published_at=datetime(2002, 7, 18, 13, 21, tzinfo=UTC),
+        updated_at=None,
+        editions=["ko"],
         authors=["Kim Ji-hoon"],
         author_emails=["kim@example.com"],
         text="China and Russia met.\n\nThey talked.",
