@@ -55,7 +55,9 @@ def check_writable(output: Path) -> None:
 def print_summary(summary: RunSummary) -> None:
     console.print(
         f"\n[bold]{summary.inputs}[/] inputs -> [green]{summary.documents} documents[/], "
-        f"[yellow]{summary.rejects} rejects[/]  (output: [cyan]{summary.output}[/])"
+        f"[yellow]{summary.rejects} rejects[/], {summary.unchanged} unchanged since an "
+        f"earlier run\nOutput [cyan]{summary.output}[/] now holds {summary.total_documents} "
+        f"documents and {summary.total_rejects} rejects"
     )
     for title, header, rows in (
         ("Rejects by reason", ("reason", "rejects"), list(summary.rejects_by_reason.items())),
@@ -100,6 +102,12 @@ def run(
     host_delay: Annotated[
         float, typer.Option(help="Seconds between two requests to the same host.")
     ] = HttpOptions().host_delay_seconds,
+    full_refresh: Annotated[
+        bool,
+        typer.Option(
+            "--full-refresh", help="Forget earlier runs: clear the output, re-process everything."
+        ),
+    ] = False,
 ) -> None:
     """Run the process-documents flow over SOURCES and write Parquet to --output.
 
@@ -120,6 +128,7 @@ def run(
             batch_size=batch_size,
             allow_private_hosts=allow_private_hosts,
             http=http,
+            full_refresh=full_refresh,
         )
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
@@ -138,6 +147,7 @@ def run(
         batch_size=params.batch_size,
         allow_private_hosts=params.allow_private_hosts,
         http=params.http,
+        full_refresh=params.full_refresh,
         return_state=True,
     )
     if not state.is_completed():

@@ -12,16 +12,19 @@ from prefect.runtime import flow_run
 
 from schemas.models import (
     DEFAULT_BATCH_SIZE,
+    Batch,
     HttpOptions,
+    RawDocument,
     RunParameters,
     RunSummary,
     SourceBatch,
 )
 from tasks.clean import clean_documents
 from tasks.entities import extract_entities
-from tasks.export import export_documents, finalize
+from tasks.export import export_documents
 from tasks.fetch import discover_sources, fetch_documents
 from tasks.language import detect_languages
+from tasks.output import finalize, plan_run
 from tasks.report import publish_summary
 
 # Batches whose stages may run at once: enough to overlap I/O and NLP, few enough that
@@ -48,9 +51,10 @@ def process_documents(
     batch_size: int = DEFAULT_BATCH_SIZE,
     allow_private_hosts: bool = False,
     http: HttpOptions | None = None,
+    full_refresh: bool = False,
     spacy_models: dict[str, list[str]] | None = None,
 ) -> RunSummary:
-    """Process every document of `sources` into Parquet under `output`.
+    """Process the new and changed documents of `sources` into Parquet under `output`.
 
     Parameters are validated by `RunParameters` before any work starts.
     """
@@ -61,6 +65,7 @@ def process_documents(
             "timezone": timezone,
             "batch_size": batch_size,
             "allow_private_hosts": allow_private_hosts,
+            "full_refresh": full_refresh,
             **({"http": http} if http is not None else {}),
             **({"spacy_models": spacy_models} if spacy_models is not None else {}),
         }
@@ -69,23 +74,35 @@ def process_documents(
     output_dir = params.output.absolute()
     web = (params.http, params.allow_private_hosts, output_dir)
     locations = discover_sources(params.sources, *web)
+    todo, unchanged, fingerprints = plan_run(locations, output_dir, params.full_refresh)
     batches = [
-        SourceBatch(
-            name=f"batch-{number:04d}", locations=locations[start : start + params.batch_size]
-        )
-        for number, start in enumerate(range(0, len(locations), params.batch_size), start=1)
+        SourceBatch(name=f"batch-{number:04d}", locations=todo[start : start + params.batch_size])
+        for number, start in enumerate(range(0, len(todo), params.batch_size), start=1)
     ]
-    logger.info(
-        "%d inputs in %d batches of up to %d", len(locations), len(batches), params.batch_size
-    )
+    if batches:
+        logger.info(
+            "%d inputs in %d batches of up to %d", len(todo), len(batches), params.batch_size
+        )
+    else:
+        logger.info("nothing new or changed in %d inputs: no stage work to do", len(unchanged))
     progress = create_progress_artifact(0.0, description="Batches exported")
     assert isinstance(progress, UUID)  # a sync flow gets the value, not a coroutine
+    # A full refresh recomputes every stage instead of reusing cached results.
+    clean, detect, extract = clean_documents, detect_languages, extract_entities
+    if params.full_refresh:
+        clean = clean.with_options(refresh_cache=True)
+        detect = detect.with_options(refresh_cache=True)
+        extract = extract.with_options(refresh_cache=True)
 
     parts: set[str] = set()
-    in_flight: deque[PrefectFuture[list[str]]] = deque()
+    skipped = len(unchanged)
+    in_flight: deque[tuple[PrefectFuture[Batch[RawDocument]], PrefectFuture[list[str]]]] = deque()
 
     def finish_oldest() -> None:
-        parts.update(in_flight.popleft().result())
+        nonlocal skipped
+        fetched, exported = in_flight.popleft()
+        parts.update(exported.result())
+        skipped += len(fetched.result().unchanged)
         done = len(batches) - len(pending) - len(in_flight)
         update_progress_artifact(progress, 100.0 * done / len(batches))
         logger.info("progress: %d/%d batches exported", done, len(batches))
@@ -96,24 +113,30 @@ def process_documents(
         # Each stage receives the previous stage's future; Prefect resolves it before running.
         # (Prefect's typed `submit` overload does not accept futures in place of values.)
         fetched = fetch_documents.submit(batch, *web)
-        cleaned = clean_documents.submit(fetched, params.timezone)  # type: ignore[call-overload]
-        detected = detect_languages.submit(cleaned)
-        extracted = extract_entities.submit(detected, params.spacy_models)  # type: ignore[call-overload]
+        cleaned = clean.submit(fetched, params.timezone)  # type: ignore[call-overload]
+        detected = detect.submit(cleaned)
+        extracted = extract.submit(detected, params.spacy_models)  # type: ignore[call-overload]
         earlier = [fetched, cleaned, detected]
-        in_flight.append(export_documents.submit(extracted, earlier, output_dir))
+        in_flight.append((fetched, export_documents.submit(extracted, earlier, output_dir)))
         if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:
             finish_oldest()
     while in_flight:
         finish_oldest()
+    if batches:
+        update_progress_artifact(progress, 100.0)
 
-    summary = finalize(output_dir, parts)
+    summary = finalize(output_dir, parts, fingerprints, skipped)
     publish_summary(summary)
     logger.info(
-        "%d inputs: %d documents, %d rejects %s, written to %s",
+        "%d inputs: %d documents and %d rejects written %s, %d unchanged; output %s now holds "
+        "%d documents and %d rejects",
         summary.inputs,
         summary.documents,
         summary.rejects,
         summary.rejects_by_reason,
+        summary.unchanged,
         output_dir,
+        summary.total_documents,
+        summary.total_rejects,
     )
     return summary

@@ -113,6 +113,9 @@ class Batch(Record, Generic[DocumentT]):
     name: str = Field(description="readable label used in task run names, e.g. `batch-0003`")
     documents: list[DocumentT]
     rejects: list[Reject]
+    unchanged: list[str] = Field(
+        default_factory=list, description="sources already in the output with this content"
+    )
 
 
 class SourceBatch(Record):
@@ -172,6 +175,9 @@ class RunParameters(Record):
         description="fetch URLs on private, loopback, link-local or multicast addresses",
     )
     http: HttpOptions = Field(default_factory=HttpOptions)
+    full_refresh: bool = Field(
+        default=False, description="forget earlier runs: clear the output and re-process all"
+    )
     spacy_models: dict[str, list[str]] = Field(
         default_factory=lambda: {lang: list(names) for lang, names in DEFAULT_SPACY_MODELS.items()},
         description="language code -> spaCy packages to try, first installed wins",
@@ -184,12 +190,15 @@ class RunSummary(Record):
     """What a run produced, read back from the output it wrote."""
 
     output: str
-    inputs: int
-    documents: int
-    rejects: int
+    inputs: int = Field(description="documents + rejects + unchanged, this run")
+    documents: int = Field(description="documents written by this run")
+    rejects: int = Field(description="rejects written by this run")
+    unchanged: int = Field(description="inputs skipped: unchanged since an earlier run")
     rejects_by_reason: dict[str, int]
     documents_by_language: dict[str, int]
     top_entities: list[tuple[str, str, int]] = Field(description="(text, label, mentions)")
+    total_documents: int = Field(description="documents in the output after the run")
+    total_rejects: int = Field(description="rejects in the output after the run")
 
 
 __all__ = [

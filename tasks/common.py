@@ -53,19 +53,16 @@ def content_hash(*parts: Any) -> str:
 
 def stage_cache_key(
     extra: Callable[[dict[str, Any]], Any] | None = None,
-) -> Callable[[TaskRunContext, dict[str, Any]], str | None]:
+) -> Callable[[TaskRunContext, dict[str, Any]], str]:
     """A cache-key function: the task's code plus the content of its inputs (and `extra`).
 
     Keys never include clients or models, only content, so a new flow run over the same
-    input gets the same keys and its finished batches show as Cached. An `extra` that returns
-    None marks the call as not cacheable.
+    input gets the same keys and its finished batches show as Cached.
     """
 
-    def key(context: TaskRunContext, parameters: dict[str, Any]) -> str | None:
+    def key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
         task = context.task
         extra_part = extra(parameters) if extra is not None else ()
-        if extra_part is None:
-            return None
         code = _code_fingerprint(inspect.getfile(task.fn))
         content = {name: _stage_input(value) for name, value in parameters.items()}
         return f"{task.name}-{content_hash(code, content, extra_part)}"

@@ -4,30 +4,27 @@
 `part-<content hash>.parquet` files, readable as one table by DuckDB, pandas, Polars and Spark.
 A part is written to a temporary name and renamed into place, so a reader never sees half a
 file. The part name comes from the batch's content, so the same input rewrites the same part.
+How a run's parts join the earlier ones is `tasks.output`'s business.
 """
 
 from __future__ import annotations
 
 import os
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from schemas.arrow import OUTPUT_SCHEMAS
-from schemas.models import Batch, Document, Reject, RunSummary
+from schemas.models import Batch, Document, Reject
 from tasks.common import RETRY_OPTIONS, content_hash
 
 PART_PREFIX = "part-"
 PART_SUFFIX = ".parquet"
 TEMPORARY_SUFFIX = ".tmp"
-TOP_ENTITIES = 10
 
 
 def part_name(documents: list[Document], rejects: list[Reject]) -> str:
@@ -78,57 +75,6 @@ def export_batch(documents: list[Document], rejects: list[Reject], output: Path)
     return parts
 
 
-def finalize_output(output: Path, parts: set[str]) -> list[str]:
-    """Remove parts this run did not write and temporary leftovers; returns what was removed.
-
-    The output then holds exactly the rows of this run's inputs: no stale copy of a document
-    from an earlier run whose batches were cut differently.
-    """
-    removed = []
-    for dataset in OUTPUT_SCHEMAS:
-        for path in sorted((output / dataset).glob("*")):
-            relative = f"{dataset}/{path.name}"
-            stale_part = path.name.startswith(PART_PREFIX) and path.suffix == PART_SUFFIX
-            if path.name.endswith(TEMPORARY_SUFFIX) or (stale_part and relative not in parts):
-                path.unlink()
-                removed.append(relative)
-    return removed
-
-
-def read_dataset(output: Path, dataset: str, columns: list[str] | None = None) -> pa.Table:
-    """One output dataset as a table (empty, with its schema, when no part was written)."""
-    directory = output / dataset
-    schema = OUTPUT_SCHEMAS[dataset]
-    if not any(directory.glob(f"*{PART_SUFFIX}")):
-        table = schema.empty_table()
-    else:
-        table = ds.dataset(directory, schema=schema, format="parquet").to_table(columns=columns)
-    return table.select(columns) if columns else table
-
-
-def _counts(table: pa.Table, column: str) -> dict[str, int]:
-    return {row["values"]: row["counts"] for row in pc.value_counts(table[column]).to_pylist()}
-
-
-def summarize_output(output: Path) -> RunSummary:
-    """Counts of what is on disk (not of what the run believes it wrote)."""
-    documents = read_dataset(output, "documents", ["language"])
-    rejects = read_dataset(output, "rejects", ["reason"])
-    entities = read_dataset(output, "entities", ["text", "label"])
-    mentions = Counter(
-        zip(entities["text"].to_pylist(), entities["label"].to_pylist(), strict=True)
-    )
-    return RunSummary(
-        output=str(output),
-        inputs=documents.num_rows + rejects.num_rows,
-        documents=documents.num_rows,
-        rejects=rejects.num_rows,
-        rejects_by_reason=dict(sorted(_counts(rejects, "reason").items())),
-        documents_by_language=dict(sorted(_counts(documents, "language").items())),
-        top_entities=[(text, label, n) for (text, label), n in mentions.most_common(TOP_ENTITIES)],
-    )
-
-
 @task(
     name="export",
     task_run_name="export {batch.name}",
@@ -149,11 +95,3 @@ def export_documents(batch: Batch[Document], earlier: list[Batch[Any]], output: 
         ", ".join(parts) or "no part",
     )
     return parts
-
-
-@task(name="finalize", task_run_name="finalize {output}", **RETRY_OPTIONS)
-def finalize(output: Path, parts: set[str]) -> RunSummary:
-    removed = finalize_output(output, parts)
-    if removed:
-        get_run_logger().info("removed %d stale or temporary files: %s", len(removed), removed)
-    return summarize_output(output)

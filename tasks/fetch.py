@@ -30,13 +30,14 @@ from uuid import UUID
 from charset_normalizer import from_bytes
 from lxml import etree
 from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.concurrency.sync import concurrency
 from prefect.context import TaskRunContext
 from warcio.archiveiterator import ArchiveIterator
 
 from schemas.models import Batch, HttpOptions, RawDocument, Reject, SourceBatch, Stage
-from tasks.common import STAGE_TASK_OPTIONS, doc_id_for, log_stage, stage_cache_key
+from tasks.common import RETRY_OPTIONS, doc_id_for, log_stage
 from tasks.http import (
     ARCHIVE_TYPES,
     HTML_TYPES,
@@ -51,6 +52,7 @@ from tasks.http import (
     new_client,
     request,
 )
+from tasks.output import known_documents
 
 FileKind = Literal["text", "html", "jsonl", "warc"]
 FILE_KINDS: dict[str, FileKind] = {
@@ -463,6 +465,15 @@ def _assemble(batch: SourceBatch, done: dict[str, Read]) -> Batch[RawDocument]:
     return Batch[RawDocument](name=batch.name, documents=documents, rejects=rejects)
 
 
+def drop_known(batch: Batch[RawDocument], known: dict[str, str]) -> Batch[RawDocument]:
+    """Move the documents already in the output with the same content to `unchanged`."""
+    fresh = [d for d in batch.documents if known.get(d.doc_id) != d.content_sha256]
+    same = [d.source for d in batch.documents if known.get(d.doc_id) == d.content_sha256]
+    return Batch[RawDocument](
+        name=batch.name, documents=fresh, rejects=batch.rejects, unchanged=[*batch.unchanged, *same]
+    )
+
+
 def _gave_up(failure: Failure, attempts: int) -> Reject:
     return _reject(failure.url, failure.reason, f"{failure.detail} (after {attempts} attempts)")
 
@@ -523,27 +534,12 @@ def discover_sources(
     return locations
 
 
-def _fingerprints(parameters: dict[str, Any]) -> list[tuple[str, int, int] | str] | None:
-    """Size and modification time of each file: a changed file misses the cache. A batch
-    with URLs is never cached: only a (conditional) request can tell whether a page changed."""
-    fingerprints: list[tuple[str, int, int] | str] = []
-    for location in parameters["batch"].locations:
-        if is_url(location):
-            return None
-        try:
-            stat = os.stat(location)
-        except OSError:
-            fingerprints.append(location)
-        else:
-            fingerprints.append((location, stat.st_size, stat.st_mtime_ns))
-    return fingerprints
-
-
 @task(
     name="fetch",
     task_run_name="fetch {batch.name}",
-    cache_key_fn=stage_cache_key(extra=_fingerprints),
-    **STAGE_TASK_OPTIONS,
+    # Never cached: fetch reads the world, which changes; what it found decides the rest.
+    cache_policy=NO_CACHE,
+    **RETRY_OPTIONS,
 )
 def fetch_documents(
     batch: SourceBatch, http: HttpOptions, allow_private_hosts: bool, output: Path
@@ -567,10 +563,12 @@ def fetch_documents(
         documents=fetched.documents,
         rejects=[*fetched.rejects, *(_gave_up(f, attempts) for f in pending)],
     )
-    if web.unchanged:
+    fetched = drop_known(fetched, known_documents(output, str(context.task_run.flow_run_id)))
+    if fetched.unchanged:
         get_run_logger().info(
-            "fetch %s: %d pages unchanged since the last run (HTTP 304)",
+            "fetch %s: %d documents unchanged since an earlier run (%d by HTTP 304), skipped",
             batch.name,
+            len(fetched.unchanged),
             len(web.unchanged),
         )
     log_stage("fetch", fetched)

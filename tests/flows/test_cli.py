@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tasks.export import read_dataset
+from tasks.output import read_dataset
 from tests.fixture_site import FixtureSite
 
 runner = CliRunner()
@@ -43,8 +43,8 @@ def test_run_prints_summary_and_output(seed_copy: Path, tmp_path: Path) -> None:
         app, ["run", str(seed_copy), "--output", str(output), "--timezone", "Asia/Seoul"]
     )
     assert result.exit_code == 0, result.output
-    assert "1 inputs -> 1 documents, 0 rejects" in result.output
-    assert str(output) in result.output
+    assert "1 inputs -> 1 documents, 0 rejects, 0 unchanged" in result.output
+    assert f"Output {output} now holds 1 documents and 0 rejects" in result.output
     assert (
         "Shanghai Cooperation Organization" in read_dataset(output, "entities")["text"].to_pylist()
     )

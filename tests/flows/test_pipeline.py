@@ -13,10 +13,12 @@ from prefect.client.schemas.filters import (
     ArtifactFilter,
     ArtifactFilterFlowRunId,
 )
+from prefect.states import State
 
 import tasks.language
 from schemas.arrow import OUTPUT_SCHEMAS
-from tasks.export import read_dataset
+from schemas.models import RunSummary
+from tasks.output import read_dataset
 from tests.flows.runs import rows, run, task_states
 from tests.tasks.test_fetch import KOREAN
 
@@ -83,19 +85,55 @@ def test_seed_and_bad_inputs_end_to_end(seed_copy: Path, tmp_path: Path) -> None
     assert {"fetch batch-0001", "clean batch-0002", "entities batch-0003"} <= set(names)
 
 
-def test_second_run_is_cached_and_adds_no_rows(seed_copy: Path, tmp_path: Path) -> None:
+def test_same_input_into_a_new_output_reuses_cached_stages(seed_copy: Path, tmp_path: Path) -> None:
     shutil.copy(seed_copy / "000_c1ca14e272ef07c8.txt", seed_copy / "copy.txt")
-    output = tmp_path / "out"
-    run([seed_copy], output)
-    first = {dataset: rows(output, dataset) for dataset in OUTPUT_SCHEMAS}
+    run([seed_copy], tmp_path / "first")
+    first = {dataset: rows(tmp_path / "first", dataset) for dataset in OUTPUT_SCHEMAS}
 
-    _, flow_run_id = run([seed_copy], output)
+    _, flow_run_id = run([seed_copy], tmp_path / "second")
 
     states = task_states(flow_run_id)
-    for stage in ("fetch", "clean", "language", "entities"):
+    for stage in ("clean", "language", "entities"):
         assert states[f"{stage} batch-0001"][0] == "Cached", states
-    assert {dataset: rows(output, dataset) for dataset in OUTPUT_SCHEMAS} == first
+    assert {dataset: rows(tmp_path / "second", dataset) for dataset in OUTPUT_SCHEMAS} == first
     assert len(first["documents"]) == 2
+
+
+def summary_of(state: State[Any]) -> RunSummary:
+    summary = state.result()
+    assert isinstance(summary, RunSummary)
+    return summary
+
+
+def test_runs_are_incremental_and_keep_one_row_per_document(
+    seed_copy: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "out"
+    first, _ = run([seed_copy], output)
+    assert (summary_of(first).documents, summary_of(first).unchanged) == (1, 0)
+
+    page = seed_copy / "harbour.txt"
+    page.write_text("Harbour Reopens\n\nThe harbour of Busan reopened on Thursday.\n")
+    grown, grown_run = run([seed_copy], output)
+    assert (summary_of(grown).documents, summary_of(grown).unchanged) == (1, 1)
+    assert task_states(grown_run)["fetch batch-0001"][0] == "Completed"
+
+    same, same_run = run([seed_copy], output)
+    assert (summary_of(same).documents, summary_of(same).unchanged) == (0, 2)
+    assert not [name for name in task_states(same_run) if name.startswith("fetch")]
+
+    page.write_text("Harbour Reopens\n\nThe harbour of Busan reopened on Friday.\n")
+    changed, _ = run([seed_copy], output)
+    assert (summary_of(changed).documents, summary_of(changed).total_documents) == (1, 2)
+    texts = [
+        row["text"] for row in rows(output, "documents") if row["source"].endswith("harbour.txt")
+    ]
+    assert texts == ["The harbour of Busan reopened on Friday."]
+
+    refreshed, refreshed_run = run([seed_copy], output, full_refresh=True)
+    assert (summary_of(refreshed).documents, summary_of(refreshed).unchanged) == (2, 0)
+    assert task_states(refreshed_run)["entities batch-0001"][0] == "Completed"
+    assert len(rows(output, "documents")) == 2
 
 
 def test_stage_failing_once_is_retried_and_the_run_completes(

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from schemas.arrow import OUTPUT_SCHEMAS
 from schemas.models import Document, Entity, Reject
-from tasks.export import export_batch, finalize_output, read_dataset, summarize_output
+from tasks.export import export_batch
 
 
 def make_batch(title: str = "Title") -> tuple[list[Document], list[Reject]]:
@@ -50,16 +50,11 @@ def test_parts_match_the_derived_schemas_and_leave_no_temporary_file(tmp_path: P
     assert not list(tmp_path.rglob("*.tmp"))
 
 
-def test_same_batch_rewrites_nothing_and_stale_parts_are_finalized_away(tmp_path: Path) -> None:
+def test_same_batch_rewrites_nothing(tmp_path: Path) -> None:
     first = export_batch(*make_batch(), tmp_path)
     mtimes = {p: (tmp_path / p).stat().st_mtime_ns for p in first}
     assert export_batch(*make_batch(), tmp_path) == first
     assert {p: (tmp_path / p).stat().st_mtime_ns for p in first} == mtimes
-    changed = export_batch(*make_batch(title="New title"), tmp_path)
-    (tmp_path / "documents" / "part-x.parquet.tmp").write_bytes(b"half a file")
-    removed = finalize_output(tmp_path, set(changed))
-    assert sorted(removed) == sorted([*first, "documents/part-x.parquet.tmp"])
-    assert read_dataset(tmp_path, "documents")["title"].to_pylist() == ["New title"]
 
 
 def test_output_is_read_without_glue(tmp_path: Path) -> None:
@@ -75,13 +70,3 @@ def test_output_is_read_without_glue(tmp_path: Path) -> None:
     entities = pl.read_parquet(f"{tmp_path}/entities/*.parquet")
     assert entities.columns == ["doc_id", "text", "label", "start", "end", "language"]
     assert entities["text"].to_list() == ["China", "Russia"]
-
-
-def test_summary_counts_what_is_on_disk(tmp_path: Path) -> None:
-    assert summarize_output(tmp_path).inputs == 0
-    export_batch(*make_batch(), tmp_path)
-    summary = summarize_output(tmp_path)
-    assert (summary.inputs, summary.documents, summary.rejects) == (2, 1, 1)
-    assert summary.rejects_by_reason == {"empty": 1}
-    assert summary.documents_by_language == {"en": 1}
-    assert summary.top_entities == [("China", "GPE", 1), ("Russia", "GPE", 1)]

@@ -1,0 +1,80 @@
+"""The output across runs: incremental plans, one row per document, summaries, full refresh."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from schemas.models import Reject
+from tasks.export import export_batch
+from tasks.output import (
+    finalize_output,
+    plan_inputs,
+    read_dataset,
+    record_inputs,
+    reset_output,
+    summarize,
+)
+from tests.tasks.test_export import make_batch
+
+
+def test_plan_skips_files_unchanged_since_they_were_recorded(tmp_path: Path) -> None:
+    old, new = tmp_path / "old.txt", tmp_path / "new.txt"
+    old.write_text("Title\n\nBody.")
+    output = tmp_path / "out"
+    todo, unchanged, fingerprints = plan_inputs([str(old)], output)
+    assert (todo, unchanged) == ([str(old)], [])
+    record_inputs(output, fingerprints)
+
+    new.write_text("Title\n\nAnother body.")
+    todo, unchanged, _ = plan_inputs([str(old), str(new), "https://example.org/a"], output)
+    assert todo == [str(new), "https://example.org/a"]
+    assert unchanged == [str(old)]
+
+    os.utime(old, ns=(1, 1))  # touched: size and time no longer match
+    assert plan_inputs([str(old)], output)[0] == [str(old)]
+
+
+def test_newer_rows_replace_older_rows_of_the_same_source(tmp_path: Path) -> None:
+    documents, rejects = make_batch(title="First title")
+    first = set(export_batch(documents, rejects, tmp_path))
+    assert finalize_output(tmp_path, first) == []
+
+    # The document changed; the file that was rejected now works and is a document.
+    changed = [documents[0].model_copy(update={"title": "Second title"})]
+    recovered = documents[0].model_copy(
+        update={"doc_id": "bad0000000000000", "source": rejects[0].source, "entities": []}
+    )
+    second = set(export_batch([*changed, recovered], [], tmp_path))
+    replaced = finalize_output(tmp_path, second)
+
+    assert sorted(replaced) == sorted(first)
+    rows = read_dataset(tmp_path, "documents").to_pylist()
+    assert sorted((r["source"], r["title"]) for r in rows) == [
+        ("file:///bad.txt", "First title"),
+        ("file:///page.txt", "Second title"),
+    ]
+    assert read_dataset(tmp_path, "rejects").num_rows == 0
+    assert read_dataset(tmp_path, "entities")["text"].to_pylist() == ["China", "Russia"]
+
+
+def test_summary_reads_this_runs_parts_and_the_totals(tmp_path: Path) -> None:
+    first = set(export_batch(*make_batch(), tmp_path))
+    other = Reject(source="file:///x.txt", stage="fetch", reason="empty", detail="file is empty")
+    second = set(export_batch([], [other], tmp_path))
+    summary = summarize(tmp_path, second, unchanged=3)
+    assert (summary.inputs, summary.documents, summary.rejects, summary.unchanged) == (4, 0, 1, 3)
+    assert summary.rejects_by_reason == {"empty": 1}
+    assert (summary.total_documents, summary.total_rejects) == (1, 2)
+    everything = summarize(tmp_path, first, unchanged=0)
+    assert everything.documents_by_language == {"en": 1}
+    assert everything.top_entities == [("China", "GPE", 1), ("Russia", "GPE", 1)]
+
+
+def test_full_refresh_clears_datasets_and_bookkeeping(tmp_path: Path) -> None:
+    export_batch(*make_batch(), tmp_path)
+    record_inputs(tmp_path, {"/some/file.txt": (1, 2)})
+    (tmp_path / "_http").mkdir()
+    (tmp_path / "notes.txt").write_text("mine")
+    assert sorted(reset_output(tmp_path)) == ["_http", "_state", "documents", "entities", "rejects"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
