@@ -78,6 +78,12 @@ def test_seed_and_bad_inputs_end_to_end(seed_copy: Path, tmp_path: Path) -> None
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
         )
+    assert {a.key for a in artifacts} >= {
+        "docpipe-run-summary",
+        "docpipe-documents-by-language",
+        "docpipe-rejects-by-reason",
+        "docpipe-top-entities",
+    }
     summary = next(a for a in artifacts if a.key == "docpipe-run-summary")
     assert "**6** inputs: **3** documents, **3** rejects" in str(summary.data)
     assert "| unsupported_type | 1 |" in str(summary.data)
