@@ -10,7 +10,7 @@ export DO_NOT_TRACK ?= 1
 export PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 
-.PHONY: install run test lint eval server server-stop deploy worker serve clean
+.PHONY: install run test lint eval bench server server-stop deploy worker serve clean
 
 install: $(STAMP)
 
@@ -32,6 +32,10 @@ lint: $(STAMP)
 # Extraction P/R/F1 (trafilatura alone vs docpipe) and the page-dump table, vs the baseline.
 eval: $(STAMP)
 	$(BIN)/python -m tests.quality.gate
+
+# Throughput against a bare floor, memory at two corpus sizes, Dask 1 vs 2 workers.
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench.run
 
 test: $(STAMP) lint
 	$(BIN)/pytest

@@ -6,16 +6,23 @@ import glob
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast, get_args
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from schemas.models import DEFAULT_BATCH_SIZE, HttpOptions, RunParameters, RunSummary
+from schemas.models import (
+    DEFAULT_BATCH_SIZE,
+    HttpOptions,
+    RunnerKind,
+    RunParameters,
+    RunSummary,
+)
 from tasks.http import is_url
 
+RUNNERS: tuple[str, ...] = get_args(RunnerKind)
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)  # one line per error, however narrow
@@ -108,6 +115,15 @@ def run(
             "--full-refresh", help="Forget earlier runs: clear the output, re-process everything."
         ),
     ] = False,
+    runner: Annotated[
+        str, typer.Option(help="Where stages run: processes (one per core), threads or dask.")
+    ] = "processes",
+    workers: Annotated[
+        int | None, typer.Option(help="Processes, threads or local Dask workers [default: cores].")
+    ] = None,
+    dask_address: Annotated[
+        str | None, typer.Option(help="Run on an existing Dask scheduler, e.g. tcp://host:8786.")
+    ] = None,
 ) -> None:
     """Run the process-documents flow over SOURCES and write Parquet to --output.
 
@@ -135,12 +151,20 @@ def run(
         raise fail(problems) from error
     check_sources(params.sources)
     check_writable(params.output)
+    if runner not in RUNNERS:
+        raise fail(f"--runner must be one of {', '.join(RUNNERS)}, not {runner!r}")
+    if workers is not None and workers < 1:
+        raise fail("--workers must be at least 1")
 
     # A first ephemeral Prefect server builds its database: give it more than the 20 s default.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     from flows.pipeline import process_documents  # imports Prefect: only once arguments are good
+    from flows.runners import task_runner
 
-    state = process_documents(
+    flow = process_documents.with_options(
+        task_runner=task_runner(cast(RunnerKind, runner), workers, dask_address)
+    )
+    state = flow(
         sources=params.sources,
         output=str(params.output),
         timezone=params.timezone,

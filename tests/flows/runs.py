@@ -16,8 +16,12 @@ from flows.pipeline import process_documents
 from tasks.output import read_dataset
 
 
-def run(sources: list[Path], output: Path, **parameters: Any) -> tuple[State[Any], UUID]:
-    state = process_documents(
+def run(
+    sources: list[Path | str], output: Path, runner: Any = None, **parameters: Any
+) -> tuple[State[Any], UUID]:
+    """Run the flow (with another task runner if given) and check that it completed."""
+    flow = process_documents.with_options(task_runner=runner) if runner else process_documents
+    state = flow(
         sources=[str(s) for s in sources], output=str(output), return_state=True, **parameters
     )
     assert state.is_completed(), state.message

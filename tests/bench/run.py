@@ -1,0 +1,236 @@
+"""`make bench`: docpipe against a bare floor, memory at two corpus sizes, Dask 1 vs 2 workers.
+
+The floor is a plain Python loop over the same batches doing the same stages with the same
+libraries (the page-dump cleaner, langdetect, the same spaCy model and components, pyarrow
+Parquet), in the same number of processes, with no Prefect and no pydantic. Peak RSS is the
+largest sum over the process tree (the Prefect API server excluded) seen while a run goes.
+
+    python -m tests.bench.run [--documents 1000] [--words 500] [--skip-memory] [--skip-dask]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+_SERVER_MARKERS = ("prefect server", "uvicorn", "prefect.server")
+
+
+class PeakMemory:
+    """Samples the RSS of this process and its descendants (Prefect's server excluded)."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _tree_rss(self) -> int:
+        me = psutil.Process()
+        total = 0
+        for process in [me, *me.children(recursive=True)]:
+            try:
+                if any(m in " ".join(process.cmdline()) for m in _SERVER_MARKERS):
+                    continue
+                total += process.memory_info().rss
+            except psutil.Error:
+                continue
+        return total
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._tree_rss())
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@contextmanager
+def measured() -> Iterator[dict[str, float]]:
+    result: dict[str, float] = {}
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        yield result
+        result["seconds"] = time.perf_counter() - start
+    result["peak_mb"] = memory.peak / 2**20
+
+
+# --- the floor ---------------------------------------------------------------------------
+
+_floor_nlp: dict[str, Any] = {}
+
+
+def _floor_init() -> None:
+    """Once per floor process: the same spaCy models with the same (NER-only) components."""
+    from langdetect import DetectorFactory
+
+    from schemas.models import DEFAULT_SPACY_MODELS
+    from tasks.entities import installed_model, load_model
+
+    DetectorFactory.seed = 0
+    for language, names in DEFAULT_SPACY_MODELS.items():
+        package = installed_model(names)
+        if package is not None:
+            _floor_nlp[language] = load_model(package)
+
+
+def _floor_batch(job: tuple[int, list[str], str]) -> int:
+    """Every stage for one batch with the bare libraries; returns the documents written."""
+    from zoneinfo import ZoneInfo
+
+    from langdetect import detect_langs
+
+    from tasks.clean_dump import clean_page_dump
+
+    number, paths, output = job
+    rows = []
+    for path in paths:
+        page = clean_page_dump(Path(path).read_bytes().decode("utf-8"), ZoneInfo("UTC"))
+        text = "\n\n".join(page.paragraphs)
+        best = detect_langs(text)[0]
+        rows.append(
+            {"source": path, "title": page.title, "text": text, "language": best.lang[:2],
+             "language_score": best.prob}
+        )  # fmt: skip
+    for language, nlp in _floor_nlp.items():
+        chosen = [row for row in rows if row["language"] == language]
+        docs = nlp.pipe((row["text"] for row in chosen), batch_size=64)
+        for row, doc in zip(chosen, docs, strict=True):
+            row["entities"] = [
+                {"text": e.text, "label": e.label_, "start": e.start_char, "end": e.end_char}
+                for e in doc.ents
+            ]
+    for row in rows:
+        row.setdefault("entities", [])
+    pq.write_table(
+        pa.Table.from_pylist(rows), Path(output) / f"part-{number:05d}.parquet", compression="zstd"
+    )
+    return len(rows)
+
+
+def floor(paths: list[str], output: Path, batch_size: int, processes: int) -> int:
+    output.mkdir(parents=True, exist_ok=True)
+    jobs = [
+        (n, paths[i : i + batch_size], str(output))
+        for n, i in enumerate(range(0, len(paths), batch_size))
+    ]
+    with get_context("spawn").Pool(processes, initializer=_floor_init) as pool:
+        return sum(pool.imap_unordered(_floor_batch, jobs))
+
+
+# --- docpipe -----------------------------------------------------------------------------
+
+
+def pipeline(corpus: Path, output: Path, batch_size: int, runner: Any = None) -> int:
+    from flows.pipeline import process_documents
+
+    flow = process_documents.with_options(task_runner=runner) if runner else process_documents
+    summary = flow(sources=[str(corpus)], output=str(output), batch_size=batch_size)
+    return summary.documents
+
+
+def report(name: str, documents: int, figures: dict[str, float]) -> float:
+    rate = documents / figures["seconds"]
+    print(
+        f"  {name:<28} {documents:>6} docs {figures['seconds']:>8.1f} s {rate:>8.1f} docs/s "
+        f"peak RSS {figures['peak_mb']:>7.0f} MB",
+        flush=True,
+    )
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--documents", type=int, default=1000)
+    parser.add_argument("--words", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-dask", action="store_true")
+    options = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="docpipe-bench-"))
+    os.environ["PREFECT_HOME"] = str(work / "prefect")  # no cached results from earlier runs
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.runners import cores, task_runner
+    from tests.bench.corpus import write_corpus
+
+    processes = cores()
+    corpus = write_corpus(work / "corpus", options.documents, options.words)
+    paths = sorted(str(p) for p in corpus.glob("*.txt"))
+    batches = -(-len(paths) // options.batch_size)
+    print(
+        f"docpipe benchmark: {len(paths)} documents of ~{options.words} words (en, fr, de, ko), "
+        f"batches of {options.batch_size}, {processes} processes; work in {work}",
+        flush=True,
+    )
+    with measured() as floor_figures:
+        floor_documents = floor(paths, work / "floor", options.batch_size, processes)
+    floor_rate = report("bare floor", floor_documents, floor_figures)
+
+    with prefect_test_harness(server_startup_timeout=120):
+        with measured() as pipe_figures:
+            documents = pipeline(corpus, work / "pipeline", options.batch_size)
+        pipe_rate = report("docpipe (process pool)", documents, pipe_figures)
+        overhead = (pipe_figures["seconds"] - floor_figures["seconds"]) / batches
+        print(f"  docpipe / floor throughput: {pipe_rate / floor_rate:.3f} (target >= 0.90)")
+        print(
+            f"  orchestration overhead: {1000 * overhead:.0f} ms per batch of "
+            f"{options.batch_size} ({batches} batches; pipeline time minus floor time)"
+        )
+        if not options.skip_memory:
+            _memory(work, options, report)
+        if not options.skip_dask:
+            _dask(work, options, task_runner)
+
+
+def _memory(work: Path, options: argparse.Namespace, report: Callable[..., float]) -> None:
+    from tests.bench.corpus import write_corpus
+
+    small = max(options.documents // 10, options.batch_size)
+    peaks = []
+    for size in (small, small * 10):
+        corpus = write_corpus(work / f"memory-{size}", size, options.words, seed=size)
+        with measured() as figures:
+            documents = pipeline(corpus, work / f"memory-out-{size}", options.batch_size)
+        report(f"docpipe, {size} documents", documents, figures)
+        peaks.append(figures["peak_mb"])
+    print(f"  peak memory at 10x the documents: {peaks[1] / peaks[0]:.2f}x (target <= 1.2x)")
+
+
+def _dask(work: Path, options: argparse.Namespace, task_runner: Callable[..., Any]) -> None:
+    from tests.bench.corpus import write_corpus
+
+    size = max(options.documents // 3, options.batch_size * 4)
+    rates = []
+    for workers in (1, 2):  # a corpus each: no cached stage results from the other run
+        corpus = write_corpus(work / f"dask-corpus-{workers}", size, options.words, seed=workers)
+        runner = task_runner("dask", workers=workers)
+        with measured() as figures:
+            documents = pipeline(corpus, work / f"dask-{workers}", options.batch_size, runner)
+        rates.append(report(f"docpipe on Dask, {workers} worker(s)", documents, figures))
+    print(f"  Dask 2 workers / 1 worker: {rates[1] / rates[0]:.2f}x (target >= 1.7x)")
+
+
+if __name__ == "__main__":
+    main()
