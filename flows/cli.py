@@ -19,6 +19,7 @@ from schemas.models import (
     RunnerKind,
     RunParameters,
     RunSummary,
+    available_cores,
 )
 from tasks.http import is_url
 
@@ -116,10 +117,13 @@ def run(
         ),
     ] = False,
     runner: Annotated[
-        str, typer.Option(help="Where stages run: processes (one per core), threads or dask.")
-    ] = "processes",
+        str, typer.Option(help="Where stages run: local (NER on every core) or dask.")
+    ] = "local",
     workers: Annotated[
-        int | None, typer.Option(help="Processes, threads or local Dask workers [default: cores].")
+        int | None,
+        typer.Option(
+            help="NER processes (local) or Dask workers (local cluster) [default: cores]."
+        ),
     ] = None,
     dask_address: Annotated[
         str | None, typer.Option(help="Run on an existing Dask scheduler, e.g. tcp://host:8786.")
@@ -130,6 +134,9 @@ def run(
     SOURCES: files, directories, globs, http(s) URLs, files listing URLs, RSS/Atom feed and
     sitemap URLs, WARC files.
     """
+    if runner not in RUNNERS:
+        raise fail(f"--runner must be one of {', '.join(RUNNERS)}, not {runner!r}")
+    on_dask = runner == "dask" or dask_address is not None
     try:
         http = HttpOptions(
             connect_timeout=timeout,
@@ -145,14 +152,14 @@ def run(
             allow_private_hosts=allow_private_hosts,
             http=http,
             full_refresh=full_refresh,
+            # On Dask every worker process runs NER itself; locally a pool of processes does.
+            processes=1 if on_dask else workers or available_cores(),
         )
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         raise fail(problems) from error
     check_sources(params.sources)
     check_writable(params.output)
-    if runner not in RUNNERS:
-        raise fail(f"--runner must be one of {', '.join(RUNNERS)}, not {runner!r}")
     if workers is not None and workers < 1:
         raise fail("--workers must be at least 1")
 
@@ -172,6 +179,7 @@ def run(
         allow_private_hosts=params.allow_private_hosts,
         http=params.http,
         full_refresh=params.full_refresh,
+        processes=params.processes,
         return_state=True,
     )
     if not state.is_completed():

@@ -10,7 +10,7 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 
-from flows.runners import cores, task_runner
+from flows.runners import task_runner
 from schemas.models import (
     DEFAULT_BATCH_SIZE,
     Batch,
@@ -19,9 +19,10 @@ from schemas.models import (
     RunParameters,
     RunSummary,
     SourceBatch,
+    available_cores,
 )
 from tasks.clean import clean_documents
-from tasks.entities import extract_entities
+from tasks.entities import extract_entities, warm_up
 from tasks.export import export_documents
 from tasks.fetch import discover_sources, fetch_documents
 from tasks.language import detect_languages
@@ -30,7 +31,7 @@ from tasks.report import publish_summary
 
 # Batches whose stages may run at once: two per core keeps every worker busy while the
 # next batch is fetched, and memory does not grow with the corpus.
-MAX_BATCHES_IN_FLIGHT = 2 * cores()
+MAX_BATCHES_IN_FLIGHT = 2 * available_cores()
 
 
 def _run_name() -> str:
@@ -44,7 +45,7 @@ def _run_name() -> str:
     name="process-documents",
     flow_run_name=_run_name,
     description="Turn raw news pages into clean Parquet: documents, entities and rejects.",
-    task_runner=task_runner("processes"),
+    task_runner=task_runner("local"),
 )
 def process_documents(
     sources: list[str],
@@ -54,6 +55,7 @@ def process_documents(
     allow_private_hosts: bool = False,
     http: HttpOptions | None = None,
     full_refresh: bool = False,
+    processes: int | None = None,
     spacy_models: dict[str, list[str]] | None = None,
 ) -> RunSummary:
     """Process the new and changed documents of `sources` into Parquet under `output`.
@@ -68,6 +70,7 @@ def process_documents(
             "batch_size": batch_size,
             "allow_private_hosts": allow_private_hosts,
             "full_refresh": full_refresh,
+            **({"processes": processes} if processes is not None else {}),
             **({"http": http} if http is not None else {}),
             **({"spacy_models": spacy_models} if spacy_models is not None else {}),
         }
@@ -89,6 +92,8 @@ def process_documents(
         logger.info("nothing new or changed in %d inputs: no stage work to do", len(unchanged))
     progress = create_progress_artifact(0.0, description="Batches exported")
     assert isinstance(progress, UUID)  # a sync flow gets the value, not a coroutine
+    if batches:
+        warm_up(params.spacy_models, params.processes)
     # A full refresh recomputes every stage instead of reusing cached results.
     clean, detect, extract = clean_documents, detect_languages, extract_entities
     if params.full_refresh:
@@ -116,8 +121,8 @@ def process_documents(
         # (Prefect's typed `submit` overload does not accept futures in place of values.)
         fetched = fetch_documents.submit(batch, *web)
         cleaned = clean.submit(fetched, params.timezone)  # type: ignore[call-overload]
-        detected = detect.submit(cleaned)
-        extracted = extract.submit(detected, params.spacy_models)  # type: ignore[call-overload]
+        detected = detect.submit(cleaned, params.processes)
+        extracted = extract.submit(detected, params.spacy_models, params.processes)  # type: ignore[call-overload]
         earlier = [fetched, cleaned, detected]
         in_flight.append((fetched, export_documents.submit(extracted, earlier, output_dir)))
         if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:

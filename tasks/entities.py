@@ -9,9 +9,10 @@ from __future__ import annotations
 import importlib.util
 import re
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,14 @@ from prefect import task
 from spacy.language import Language
 
 from schemas.models import Batch, DetectedDocument, Document, Entity
-from tasks.common import PIPELINE_VERSION, STAGE_TASK_OPTIONS, log_stage, stage_cache_key
+from tasks.common import (
+    PIPELINE_VERSION,
+    STAGE_TASK_OPTIONS,
+    in_processes,
+    log_stage,
+    stage_cache_key,
+    worker_pool,
+)
 
 _LISTENER = "Tok2VecListener"
 _OPENING = {"(": ")", "[": "]", "{": "}"}
@@ -143,10 +151,36 @@ def find_entities(nlp: Language, texts: list[str]) -> list[list[Entity]]:
     return found
 
 
+def _find_with(package: str, texts: list[str]) -> list[list[Entity]]:
+    return find_entities(load_model(package), texts)
+
+
+def _load(packages: list[str]) -> None:
+    for package in packages:
+        load_model(package)
+    time.sleep(0.5)  # hold this worker so that the next warm-up goes to another one
+
+
+def warm_up(spacy_models: dict[str, list[str]], processes: int) -> None:
+    """Start the NER processes and load the models in each, without waiting for it: the
+    loading (seconds) then overlaps fetching, cleaning and language detection."""
+    packages = [p for p in (installed_model(n) for n in spacy_models.values()) if p is not None]
+    if processes > 1 and packages:
+        for _ in range(processes):
+            worker_pool(processes).submit(_load, packages)
+
+
+def entities_of(package: str, texts: list[str], processes: int) -> list[list[Entity]]:
+    """Entities of each text, the texts shared out over `processes` worker processes."""
+    return in_processes(partial(_find_with, package), texts, processes)
+
+
 def extract_batch(
-    batch: Batch[DetectedDocument], spacy_models: dict[str, list[str]]
+    batch: Batch[DetectedDocument], spacy_models: dict[str, list[str]], processes: int = 1
 ) -> Batch[Document]:
-    """Add entities to every document; a language with no installed model gets none."""
+    """Add entities to every document; a language with no installed model gets none.
+
+    With `processes` > 1, NER runs in that many worker processes (see `worker_pool`)."""
     by_language: dict[str, list[int]] = {}
     for index, document in enumerate(batch.documents):
         by_language.setdefault(document.language, []).append(index)
@@ -156,7 +190,7 @@ def extract_batch(
         if package is None:
             continue
         texts = [batch.documents[i].text for i in indices]
-        entities.update(zip(indices, find_entities(load_model(package), texts), strict=True))
+        entities.update(zip(indices, entities_of(package, texts, processes), strict=True))
     processed_at = datetime.now(UTC)
     documents = [
         Document(
@@ -178,12 +212,12 @@ def _installed_packages(parameters: dict[str, Any]) -> dict[str, str | None]:
 @task(
     name="entities",
     task_run_name="entities {batch.name}",
-    cache_key_fn=stage_cache_key(extra=_installed_packages),
+    cache_key_fn=stage_cache_key(extra=_installed_packages, ignore=("processes",)),
     **STAGE_TASK_OPTIONS,
 )
 def extract_entities(
-    batch: Batch[DetectedDocument], spacy_models: dict[str, list[str]]
+    batch: Batch[DetectedDocument], spacy_models: dict[str, list[str]], processes: int
 ) -> Batch[Document]:
-    extracted = extract_batch(batch, spacy_models)
+    extracted = extract_batch(batch, spacy_models, processes)
     log_stage("entities", extracted)
     return extracted

@@ -12,7 +12,7 @@ from langdetect.lang_detect_exception import LangDetectException
 from prefect import task
 
 from schemas.models import Batch, CleanDocument, DetectedDocument
-from tasks.common import STAGE_TASK_OPTIONS, log_stage, stage_cache_key
+from tasks.common import STAGE_TASK_OPTIONS, in_processes, log_stage, stage_cache_key
 
 UNDETERMINED = "und"
 # Below this many letters langdetect guesses rather than judges.
@@ -50,10 +50,17 @@ def detect_language(text: str) -> tuple[str, float]:
     return best.lang.split("-")[0], round(float(best.prob), 4)
 
 
-def detect_batch(batch: Batch[CleanDocument]) -> Batch[DetectedDocument]:
+def detect_languages_of(texts: list[str]) -> list[tuple[str, float]]:
+    return [detect_language(text) for text in texts]
+
+
+def detect_batch(batch: Batch[CleanDocument], processes: int = 1) -> Batch[DetectedDocument]:
+    """Tag every document with its language, in `processes` worker processes if > 1."""
+    texts = [document.text for document in batch.documents]
     documents = []
-    for document in batch.documents:
-        language, score = detect_language(document.text)
+    for document, (language, score) in zip(
+        batch.documents, in_processes(detect_languages_of, texts, processes), strict=True
+    ):
         documents.append(
             DetectedDocument(**document.model_dump(), language=language, language_score=score)
         )
@@ -63,10 +70,10 @@ def detect_batch(batch: Batch[CleanDocument]) -> Batch[DetectedDocument]:
 @task(
     name="language",
     task_run_name="language {batch.name}",
-    cache_key_fn=stage_cache_key(),
+    cache_key_fn=stage_cache_key(ignore=("processes",)),
     **STAGE_TASK_OPTIONS,
 )
-def detect_languages(batch: Batch[CleanDocument]) -> Batch[DetectedDocument]:
-    detected = detect_batch(batch)
+def detect_languages(batch: Batch[CleanDocument], processes: int) -> Batch[DetectedDocument]:
+    detected = detect_batch(batch, processes)
     log_stage("language", detected)
     return detected

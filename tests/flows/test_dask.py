@@ -66,15 +66,9 @@ def test_dask_run_equals_a_local_run(dask_cluster: str, tmp_path: Path) -> None:
     corpus = write_corpus(tmp_path / "corpus", documents=12, words=150, seed=11)
     (corpus / "empty.txt").write_text("")
 
-    run(
-        [corpus],
-        tmp_path / "dask",
-        runner=task_runner("dask", dask_address=dask_cluster),
-        batch_size=3,
-    )
-    run(
-        [corpus], tmp_path / "local", runner=task_runner("threads"), batch_size=3, full_refresh=True
-    )
+    on_dask = task_runner("dask", dask_address=dask_cluster)
+    run([corpus], tmp_path / "dask", runner=on_dask, batch_size=3, processes=1)
+    run([corpus], tmp_path / "local", batch_size=3, full_refresh=True)
 
     for dataset in OUTPUT_SCHEMAS:
         assert comparable(tmp_path / "dask", dataset) == comparable(tmp_path / "local", dataset)

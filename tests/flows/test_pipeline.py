@@ -16,7 +16,6 @@ from prefect.client.schemas.filters import (
 from prefect.states import State
 
 import tasks.language
-from flows.runners import task_runner
 from schemas.arrow import OUTPUT_SCHEMAS
 from schemas.models import RunSummary
 from tasks.output import read_dataset
@@ -159,8 +158,7 @@ def test_stage_failing_once_is_retried_and_the_run_completes(
 
     monkeypatch.setattr(tasks.language, "detect_batch", fails_once)
 
-    # Threads: the patched stage must run in this process.
-    _, flow_run_id = run([page], tmp_path / "out", runner=task_runner("threads"))
+    _, flow_run_id = run([page], tmp_path / "out")  # stages run in threads, patch included
 
     assert task_states(flow_run_id)["language batch-0001"] == ("Completed", 2)
     assert [row["language"] for row in rows(tmp_path / "out", "documents")] == ["en"]

