@@ -56,11 +56,13 @@ def process_documents(
     http: HttpOptions | None = None,
     full_refresh: bool = False,
     processes: int | None = None,
+    dask_address: str | None = None,
     spacy_models: dict[str, list[str]] | None = None,
 ) -> RunSummary:
     """Process the new and changed documents of `sources` into Parquet under `output`.
 
-    Parameters are validated by `RunParameters` before any work starts.
+    Parameters are validated by `RunParameters` before any work starts. With `dask_address`
+    the run continues as a subflow whose stages run on that Dask scheduler's workers.
     """
     params = RunParameters.model_validate(
         {
@@ -71,10 +73,19 @@ def process_documents(
             "allow_private_hosts": allow_private_hosts,
             "full_refresh": full_refresh,
             **({"processes": processes} if processes is not None else {}),
+            "dask_address": dask_address,
             **({"http": http} if http is not None else {}),
             **({"spacy_models": spacy_models} if spacy_models is not None else {}),
         }
     )
+    if params.dask_address:
+        on_dask = process_documents.with_options(
+            task_runner=task_runner("dask", dask_address=params.dask_address)
+        )
+        # Each Dask worker process runs its stages itself: no extra worker pool there.
+        options = params.model_dump(exclude={"dask_address", "processes"}, mode="json")
+        summary: RunSummary = on_dask(**options, processes=1)
+        return summary
     logger = get_run_logger()
     output_dir = params.output.absolute()
     web = (params.http, params.allow_private_hosts, output_dir)

@@ -194,6 +194,9 @@ class RunParameters(Record):
         le=256,
         description="processes for language detection and NER (1: in the task's own process)",
     )
+    dask_address: str | None = Field(
+        default=None, description="run the stages on this Dask scheduler, e.g. tcp://host:8786"
+    )
     spacy_models: dict[str, list[str]] = Field(
         default_factory=lambda: {lang: list(names) for lang, names in DEFAULT_SPACY_MODELS.items()},
         description="language code -> spaCy packages to try, first installed wins",

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from distributed import Client
 
-from flows.runners import task_runner
 from schemas.arrow import OUTPUT_SCHEMAS
 from tests.bench.corpus import write_corpus
 from tests.deploy.servers import free_port, start, stop
@@ -66,8 +65,8 @@ def test_dask_run_equals_a_local_run(dask_cluster: str, tmp_path: Path) -> None:
     corpus = write_corpus(tmp_path / "corpus", documents=12, words=150, seed=11)
     (corpus / "empty.txt").write_text("")
 
-    on_dask = task_runner("dask", dask_address=dask_cluster)
-    run([corpus], tmp_path / "dask", runner=on_dask, batch_size=3, processes=1)
+    # As a deployment would: the address is a flow parameter (the run goes on as a subflow).
+    run([corpus], tmp_path / "dask", batch_size=3, dask_address=dask_cluster)
     run([corpus], tmp_path / "local", batch_size=3, full_refresh=True)
 
     for dataset in OUTPUT_SCHEMAS:
