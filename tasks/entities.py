@@ -14,11 +14,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import cache, partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import spacy
 from prefect import task
-from spacy.language import Language
 
 from schemas.models import Batch, DetectedDocument, Document, Entity
 from tasks.common import (
@@ -29,6 +27,9 @@ from tasks.common import (
     stage_cache_key,
     worker_pool,
 )
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 _LISTENER = "Tok2VecListener"
 _OPENING = {"(": ")", "[": "]", "{": "}"}
@@ -47,14 +48,18 @@ def installed_model(candidates: list[str]) -> str | None:
 
 def ner_components(package: str) -> list[str]:
     """The components a package's `ner` needs: itself, plus `tok2vec` if it listens to it."""
-    config = spacy.util.load_config(_package_config(package))
+    from spacy.util import load_config
+
+    config = load_config(_package_config(package))
     ner_tok2vec = config["components"]["ner"]["model"].get("tok2vec", {})
     needs_shared = _LISTENER in str(ner_tok2vec.get("@architectures", ""))
     return ["tok2vec", "ner"] if needs_shared else ["ner"]
 
 
 def _package_config(package: str) -> Path:
-    root = spacy.util.get_package_path(package)
+    from spacy.util import get_package_path
+
+    root = get_package_path(package)
     return (
         next(root.glob("*/config.cfg"))
         if not (root / "config.cfg").exists()
@@ -67,6 +72,8 @@ def load_model(package: str) -> Language:
     """Load a model's NER components once per process (threads share the one copy)."""
     with _load_lock:
         keep = set(ner_components(package))
+        import spacy  # here, not at import: the flow's own process never needs spaCy
+
         pipeline = spacy.util.load_config(_package_config(package))["nlp"]["pipeline"]
         return spacy.load(package, exclude=[name for name in pipeline if name not in keep])
 
