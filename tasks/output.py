@@ -155,16 +155,17 @@ def finalize_output(output: Path, new_parts: set[str]) -> list[str]:
         "doc_id": pa.array(sorted(doc_ids), type=pa.string()),
     }
     changed = []
-    for dataset in OUTPUT_SCHEMAS:
+    for dataset in OUTPUT_SCHEMAS if sources else ():
         key = "doc_id" if dataset == "entities" else "source"
         for part in _parts(output, dataset):
             if part in new_parts:
                 continue
-            table = pq.read_table(output / part)
-            keep = pc.invert(pc.is_in(table[key], value_set=superseded[key]))
-            if pc.all(keep).as_py():
+            # The key column tells whether a part holds a superseded row; read the rest only then.
+            keys = pq.read_table(output / part, columns=[key])[key]
+            if not pc.any(pc.is_in(keys, value_set=superseded[key])).as_py():
                 continue
-            kept = table.filter(keep)
+            table = pq.read_table(output / part)
+            kept = table.filter(pc.invert(pc.is_in(table[key], value_set=superseded[key])))
             (output / part).unlink()
             if kept.num_rows:
                 name = f"{PART_PREFIX}{content_hash(part, sorted(sources))[:20]}{PART_SUFFIX}"
