@@ -23,7 +23,7 @@ from prefect.cache_policies import NO_CACHE
 
 from schemas.arrow import OUTPUT_SCHEMAS
 from schemas.models import RunSummary
-from tasks.common import RETRY_OPTIONS, content_hash, doc_id_for
+from tasks.common import RETRY_OPTIONS, content_hash
 from tasks.export import PART_PREFIX, PART_SUFFIX, TEMPORARY_SUFFIX, write_atomically
 from tasks.http import is_url
 
@@ -138,43 +138,87 @@ def _parts(output: Path, dataset: str) -> list[str]:
     )
 
 
-def finalize_output(output: Path, new_parts: set[str]) -> list[str]:
-    """Make this run's rows replace older rows of the same sources; remove temporary files.
+def _units(output: Path) -> dict[str, dict[str, Path]]:
+    """Part name -> {dataset: path}: one export writes a batch's datasets under one name."""
+    units: dict[str, dict[str, Path]] = {}
+    for dataset in OUTPUT_SCHEMAS:
+        for part in (output / dataset).glob(f"{PART_PREFIX}*{PART_SUFFIX}"):
+            units.setdefault(part.name, {})[dataset] = part
+    return units
 
-    Returns the older parts rewritten or removed. Documents and rejects are matched by
-    `source`, entity mentions by `doc_id`: a document that changed, or that failed before
-    and works now (or the other way round), keeps only its newest row.
+
+def _newest_first(unit: dict[str, Path]) -> tuple[int, str]:
+    written = [unit[d].stat().st_mtime_ns for d in ("documents", "rejects") if d in unit]
+    return -max(written, default=0), next(iter(unit.values())).name
+
+
+def finalize_output(output: Path) -> list[str]:
+    """Keep one row per input across the whole output, the newest; remove temporary files.
+
+    Documents and rejects are matched by `source` and the newest part wins (a run's own parts
+    are the newest: export touches a part it finds already written). Entity mentions live in
+    the part of the same name as their document and go with it. The whole output is settled,
+    not only this run's parts, so the run after a crash mends what the crash left. A part is
+    rewritten new-before-old (entities, then documents and rejects, then the old files
+    removed): a crash at any point leaves rows twice or orphaned, never lost, and the next
+    finalize settles them. Returns the parts rewritten or removed.
     """
-    new = _by_dataset(new_parts)
-    documents = read_dataset(output, "documents", ["source", "doc_id"], new["documents"])
-    rejected = read_dataset(output, "rejects", ["source"], new["rejects"])["source"].to_pylist()
-    sources = set(documents["source"].to_pylist()) | set(rejected)
-    doc_ids = set(documents["doc_id"].to_pylist()) | {doc_id_for(s) for s in rejected}
-    superseded = {
-        "source": pa.array(sorted(sources), type=pa.string()),
-        "doc_id": pa.array(sorted(doc_ids), type=pa.string()),
-    }
-    changed = []
-    for dataset in OUTPUT_SCHEMAS if sources else ():
-        key = "doc_id" if dataset == "entities" else "source"
-        for part in _parts(output, dataset):
-            if part in new_parts:
-                continue
-            # The key column tells whether a part holds a superseded row; read the rest only then.
-            keys = pq.read_table(output / part, columns=[key])[key]
-            if not pc.any(pc.is_in(keys, value_set=superseded[key])).as_py():
-                continue
-            table = pq.read_table(output / part)
-            kept = table.filter(pc.invert(pc.is_in(table[key], value_set=superseded[key])))
-            (output / part).unlink()
-            if kept.num_rows:
-                name = f"{PART_PREFIX}{content_hash(part, sorted(sources))[:20]}{PART_SUFFIX}"
-                write_atomically(kept, output / dataset / name)
-            changed.append(part)
+    seen: set[str] = set()
+    changed: list[str] = []
+    for name, unit in sorted(_units(output).items(), key=lambda item: _newest_first(item[1])):
+        if "entities" in unit and "documents" not in unit:
+            unit.pop("entities").unlink()  # mentions whose document row was never written
+            changed.append(f"entities/{name}")
+        if not unit:
+            continue
+        kept = _rows_to_keep(unit, seen)
+        if kept is not None:
+            _rewrite(output, name, unit, kept)
+            changed.extend(f"{dataset}/{name}" for dataset in unit)
     for dataset in (*OUTPUT_SCHEMAS, STATE):
         for leftover in (output / dataset).glob(f"*{TEMPORARY_SUFFIX}"):
             leftover.unlink()
     return changed
+
+
+def _rows_to_keep(unit: dict[str, Path], seen: set[str]) -> dict[str, pa.Table] | None:
+    """The unit's rows whose source no newer part holds (None: all of them); adds to `seen`."""
+    stale: dict[str, pa.Array] = {}
+    for dataset in ("documents", "rejects"):
+        if dataset in unit:
+            sources = pq.read_table(unit[dataset], columns=["source"])["source"].to_pylist()
+            stale[dataset] = pa.array([source in seen for source in sources], pa.bool_())
+            seen.update(sources)
+    if not any(pc.any(mask).as_py() for mask in stale.values()):
+        return None
+    kept = {
+        dataset: pq.read_table(unit[dataset]).filter(pc.invert(mask))
+        for dataset, mask in stale.items()
+    }
+    if "entities" in unit:
+        dropped = pq.read_table(unit["documents"], columns=["doc_id"]).filter(stale["documents"])
+        entities = pq.read_table(unit["entities"])
+        kept["entities"] = entities.filter(
+            pc.invert(pc.is_in(entities["doc_id"], value_set=dropped["doc_id"]))
+        )
+    return kept
+
+
+def _rewrite(output: Path, name: str, unit: dict[str, Path], kept: dict[str, pa.Table]) -> None:
+    """Write the kept rows under a new part name, entities first, then remove the old part."""
+    sources = sorted(
+        source
+        for dataset in ("documents", "rejects")
+        if dataset in kept
+        for source in kept[dataset]["source"].to_pylist()
+    )
+    renamed = f"{PART_PREFIX}{content_hash(name, sources)[:20]}{PART_SUFFIX}"
+    for dataset in ("entities", "documents", "rejects"):
+        if dataset in kept and kept[dataset].num_rows:
+            write_atomically(kept[dataset], output / dataset / renamed)
+    for dataset in ("documents", "rejects", "entities"):
+        if dataset in unit:
+            unit[dataset].unlink()
 
 
 def _by_dataset(parts: set[str]) -> dict[str, list[str]]:
@@ -186,7 +230,8 @@ def _counts(table: pa.Table, column: str) -> dict[str, int]:
     return dict(sorted((row["values"], row["counts"]) for row in counts))
 
 
-def _total_rows(output: Path, dataset: str) -> int:
+def total_rows(output: Path, dataset: str) -> int:
+    """Rows in a finished output dataset, from Parquet footers alone."""
     return sum(pq.ParquetFile(output / part).metadata.num_rows for part in _parts(output, dataset))
 
 
@@ -208,8 +253,8 @@ def summarize(output: Path, new_parts: set[str], unchanged: int) -> RunSummary:
         rejects_by_reason=_counts(rejects, "reason"),
         documents_by_language=_counts(documents, "language"),
         top_entities=[(text, label, n) for (text, label), n in mentions.most_common(TOP_ENTITIES)],
-        total_documents=_total_rows(output, "documents"),
-        total_rejects=_total_rows(output, "rejects"),
+        total_documents=total_rows(output, "documents"),
+        total_rejects=total_rows(output, "rejects"),
     )
 
 
@@ -231,7 +276,7 @@ def finalize(
     output: Path, new_parts: set[str], fingerprints: dict[str, Fingerprint], unchanged: int
 ) -> RunSummary:
     """Merge the run's parts into the output, remember its inputs, and summarise the run."""
-    replaced = finalize_output(output, new_parts)
+    replaced = finalize_output(output)
     if replaced:
         get_run_logger().info("replaced older rows of re-processed sources in %s", replaced)
     record_inputs(output, fingerprints)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
@@ -26,23 +28,31 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from schemas.models import DEFAULT_BATCH_SIZE
+from tasks.output import total_rows
 
 _SERVER_MARKERS = ("prefect server", "uvicorn", "prefect.server")
 
 
 class PeakMemory:
-    """Samples the RSS of this process and its descendants (Prefect's server excluded)."""
+    """Samples the RSS of a process (this one by default) and its descendants.
 
-    def __init__(self, interval: float = 0.1) -> None:
+    Prefect's API server is excluded: it is shared infrastructure, not the run.
+    """
+
+    def __init__(self, root: psutil.Process | None = None, interval: float = 0.1) -> None:
+        self.root = root or psutil.Process()
         self.interval = interval
         self.peak = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _tree_rss(self) -> int:
-        me = psutil.Process()
         total = 0
-        for process in [me, *me.children(recursive=True)]:
+        try:
+            tree = [self.root, *self.root.children(recursive=True)]
+        except psutil.Error:
+            return 0
+        for process in tree:
             try:
                 if any(m in " ".join(process.cmdline()) for m in _SERVER_MARKERS):
                     continue
@@ -207,21 +217,33 @@ def main() -> None:
             f"{options.batch_size} ({batches} batches; pipeline time minus floor time)"
         )
         if not options.skip_memory:
-            _memory(work, options, report)
+            _memory(work, options)
         if not options.skip_dask:
             _dask(work, options)
 
 
-def _memory(work: Path, options: argparse.Namespace, report: Callable[..., float]) -> None:
+def _memory(work: Path, options: argparse.Namespace) -> None:
+    """Each size as its own `docpipe run` process, as a user runs it: nothing carried over."""
+    from prefect.settings import PREFECT_API_URL
+
     from tests.bench.corpus import write_corpus
 
     small = max(options.documents // 10, options.batch_size)
+    environment = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
     peaks = []
     for size in (small, small * 10):
         corpus = write_corpus(work / f"memory-{size}", size, options.words, seed=size)
-        with measured() as figures:
-            documents = pipeline(corpus, work / f"memory-out-{size}", options.batch_size)
-        report(f"docpipe, {size} documents", documents, figures)
+        output = work / f"memory-out-{size}"
+        docpipe = str(Path(sys.executable).with_name("docpipe"))
+        command = [docpipe, "run", str(corpus), "--output", str(output)]
+        command += ["--batch-size", str(options.batch_size)]
+        start = time.perf_counter()
+        run = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
+        with PeakMemory(psutil.Process(run.pid)) as memory:
+            if run.wait() != 0:
+                raise SystemExit(f"docpipe run over {size} documents failed")
+        figures = {"seconds": time.perf_counter() - start, "peak_mb": memory.peak / 2**20}
+        report(f"docpipe run, {size} documents", total_rows(output, "documents"), figures)
         peaks.append(figures["peak_mb"])
     print(f"  peak memory at 10x the documents: {peaks[1] / peaks[0]:.2f}x (target <= 1.2x)")
 
