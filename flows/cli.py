@@ -186,3 +186,22 @@ def run(
         errors.print(f"[bold red]docpipe: the run ended {state.name}:[/] {state.message}")
         raise typer.Exit(code=1)
     print_summary(state.result())
+
+
+@app.command()
+def verify(
+    output: Annotated[Path, typer.Argument(help="A docpipe output directory.")],
+) -> None:
+    """Check a finished output: schemas, one row per input, entities with their documents,
+    no temporary files. Exits 1 and says what is wrong otherwise."""
+    from tasks.verify import verify_output
+
+    found = verify_output(output)
+    for problem in found.problems:
+        errors.print(f"[bold red]docpipe verify:[/] {problem}")
+    if not found.ok:
+        raise typer.Exit(code=1)
+    console.print(
+        f"{output}: OK, {found.rows['documents']} documents, {found.rows['entities']} entity "
+        f"mentions and {found.rows['rejects']} rejects in {found.parts} parts"
+    )

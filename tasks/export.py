@@ -60,17 +60,23 @@ def write_atomically(table: pa.Table, path: Path) -> None:
 def export_batch(documents: list[Document], rejects: list[Reject], output: Path) -> list[str]:
     """Write the batch's non-empty tables; returns their paths relative to `output`.
 
-    A part that is already there is left alone: its name is the hash of its content.
+    Entity mentions are written before their documents, so a document row on disk always has
+    its mentions beside it (the next run skips a document it finds). A part that is already
+    there is only touched: its name is the hash of its content, and the newest part of a
+    source is the one `tasks.output.finalize_output` keeps.
     """
     name = part_name(documents, rejects)
+    tables = batch_tables(documents, rejects)
     parts = []
-    for dataset, table in batch_tables(documents, rejects).items():
-        if table.num_rows == 0:
+    for dataset in ("entities", "documents", "rejects"):
+        if tables[dataset].num_rows == 0:
             continue
         path = output / dataset / name
-        if not path.exists():
+        if path.exists():
+            path.touch()
+        else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(table, path)
+            write_atomically(tables[dataset], path)
         parts.append(f"{dataset}/{name}")
     return parts
 

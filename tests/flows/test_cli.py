@@ -49,6 +49,14 @@ def test_run_prints_summary_and_output(seed_copy: Path, tmp_path: Path) -> None:
         "Shanghai Cooperation Organization" in read_dataset(output, "entities")["text"].to_pylist()
     )
 
+    verified = runner.invoke(app, ["verify", str(output)])
+    assert verified.exit_code == 0, verified.output
+    assert "OK, 1 documents, 50 entity mentions and 0 rejects in 2 parts" in verified.output
+    (output / "documents" / "part-x.parquet.tmp").write_bytes(b"PAR1")
+    damaged = runner.invoke(app, ["verify", str(output)])
+    assert damaged.exit_code == 1
+    assert "part-x.parquet.tmp: not a part (a temporary or stray file)" in damaged.output
+
 
 @pytest.mark.usefixtures("prefect_api")
 def test_private_hosts_are_refused_unless_allowed(site: FixtureSite, tmp_path: Path) -> None:

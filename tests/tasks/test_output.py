@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from schemas.models import Reject
-from tasks.export import export_batch
+from tasks.export import export_batch, write_atomically
 from tasks.output import (
     finalize_output,
     plan_inputs,
@@ -15,6 +15,7 @@ from tasks.output import (
     reset_output,
     summarize,
 )
+from tasks.verify import verify_output
 from tests.tasks.test_export import make_batch
 
 
@@ -38,15 +39,15 @@ def test_plan_skips_files_unchanged_since_they_were_recorded(tmp_path: Path) -> 
 def test_newer_rows_replace_older_rows_of_the_same_source(tmp_path: Path) -> None:
     documents, rejects = make_batch(title="First title")
     first = set(export_batch(documents, rejects, tmp_path))
-    assert finalize_output(tmp_path, first) == []
+    assert finalize_output(tmp_path) == []
 
     # The document changed; the file that was rejected now works and is a document.
     changed = [documents[0].model_copy(update={"title": "Second title"})]
     recovered = documents[0].model_copy(
         update={"doc_id": "bad0000000000000", "source": rejects[0].source, "entities": []}
     )
-    second = set(export_batch([*changed, recovered], [], tmp_path))
-    replaced = finalize_output(tmp_path, second)
+    export_batch([*changed, recovered], [], tmp_path)
+    replaced = finalize_output(tmp_path)
 
     assert sorted(replaced) == sorted(first)
     rows = read_dataset(tmp_path, "documents").to_pylist()
@@ -78,3 +79,27 @@ def test_full_refresh_clears_datasets_and_bookkeeping(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine")
     assert sorted(reset_output(tmp_path)) == ["_http", "_state", "documents", "entities", "rejects"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_finalize_mends_what_a_crash_left(tmp_path: Path) -> None:
+    """Crash states: a part rewritten but its old copy not yet removed, mentions whose document
+    was never written, and a run killed before finalize (old and new row of one source)."""
+    documents, rejects = make_batch(title="Old title")
+    old = export_batch(documents, rejects, tmp_path)
+    for part in old:  # an interrupted rewrite: the same rows under a second name
+        copy = (tmp_path / part).with_name("part-copy.parquet")
+        write_atomically(read_dataset(tmp_path, part.split("/")[0], parts=[part]), copy)
+    orphan = documents[0].model_copy(update={"doc_id": "orphan0000000000", "source": "file:///o"})
+    orphan_part = export_batch([orphan], [], tmp_path)[0]  # entities/...
+    (tmp_path / orphan_part.replace("entities/", "documents/")).unlink()
+    export_batch([documents[0].model_copy(update={"title": "New title"})], [], tmp_path)
+    assert not verify_output(tmp_path).ok
+
+    finalize_output(tmp_path)
+
+    assert verify_output(tmp_path).problems == []
+    rows = read_dataset(tmp_path, "documents").to_pylist()
+    assert sorted((r["source"], r["title"]) for r in rows) == [("file:///page.txt", "New title")]
+    assert read_dataset(tmp_path, "rejects")["source"].to_pylist() == ["file:///bad.txt"]
+    assert read_dataset(tmp_path, "entities")["text"].to_pylist() == ["China", "Russia"]
+    assert finalize_output(tmp_path) == []  # settled

@@ -1,0 +1,99 @@
+"""`docpipe verify OUT`: check that a finished output directory keeps docpipe's promises.
+
+Every part is readable Parquet with its dataset's schema, each input is there once (one row per
+source across documents and rejects, one row per `doc_id`), every entity mention belongs to a
+document of the same part, and no temporary file is left. Used after runs and crash tests.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from schemas.arrow import OUTPUT_SCHEMAS
+from tasks.export import PART_PREFIX, PART_SUFFIX
+from tasks.output import STATE
+
+_SHOWN = 5  # duplicates or strays named per problem
+
+
+@dataclass
+class Verification:
+    problems: list[str] = field(default_factory=list)
+    rows: Counter[str] = field(default_factory=Counter)
+    parts: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _named(values: list[str]) -> str:
+    more = f" and {len(values) - _SHOWN} more" if len(values) > _SHOWN else ""
+    return ", ".join(values[:_SHOWN]) + more
+
+
+def _repeated(values: list[str]) -> list[str]:
+    return sorted(value for value, n in Counter(values).items() if n > 1)
+
+
+def _read_part(path: Path, dataset: str, found: Verification) -> pa.Table | None:
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as error:
+        found.problems.append(f"{path}: not readable as Parquet ({error})")
+        return None
+    if not table.schema.equals(OUTPUT_SCHEMAS[dataset]):
+        found.problems.append(f"{path}: schema differs from the {dataset} schema")
+        return None
+    return table
+
+
+def verify_output(output: Path) -> Verification:
+    """Every problem found in `output`, with the row counts of what could be read."""
+    found = Verification()
+    if not any((output / dataset).is_dir() for dataset in OUTPUT_SCHEMAS):
+        found.problems.append(
+            f"{output}: no documents/, entities/ or rejects/: not a docpipe output"
+        )
+        return found
+    sources: list[str] = []
+    doc_ids: dict[str, str] = {}  # doc_id -> part name
+    mentions: list[tuple[str, str]] = []  # (doc_id, part name)
+    duplicate_ids: list[str] = []
+    for dataset in OUTPUT_SCHEMAS:
+        directory = output / dataset
+        for path in sorted(directory.iterdir()) if directory.is_dir() else []:
+            if not (path.name.startswith(PART_PREFIX) and path.name.endswith(PART_SUFFIX)):
+                found.problems.append(f"{path}: not a part (a temporary or stray file)")
+                continue
+            table = _read_part(path, dataset, found)
+            if table is None:
+                continue
+            found.parts += 1
+            found.rows[dataset] += table.num_rows
+            if dataset == "entities":
+                mentions.extend((doc_id, path.name) for doc_id in table["doc_id"].to_pylist())
+                continue
+            sources.extend(table["source"].to_pylist())
+            for doc_id in table["doc_id"].to_pylist() if dataset == "documents" else []:
+                if doc_id in doc_ids:
+                    duplicate_ids.append(doc_id)
+                doc_ids[doc_id] = path.name
+    strays = [str(p) for p in (output / STATE).glob("*") if p.suffix != PART_SUFFIX]
+    if strays:
+        found.problems.append(f"temporary or stray files in {output / STATE}: {_named(strays)}")
+    if duplicate_ids:
+        found.problems.append(f"doc_id in more than one row: {_named(sorted(duplicate_ids))}")
+    if repeated := _repeated(sources):
+        found.problems.append(f"source in more than one document or reject row: {_named(repeated)}")
+    orphans = sorted({doc_id for doc_id, part in mentions if doc_ids.get(doc_id) != part})
+    if orphans:
+        found.problems.append(
+            f"entity mentions without their document (same part): {_named(orphans)}"
+        )
+    return found

@@ -1,0 +1,83 @@
+"""`verify_output`: a finished output passes; each kind of damage is named."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tasks.export import export_batch
+from tasks.output import read_dataset, record_inputs
+from tasks.verify import verify_output
+from tests.tasks.test_export import make_batch
+
+
+def _part(output: Path, dataset: str) -> Path:
+    return next((output / dataset).glob("part-*.parquet"))
+
+
+def truncate(output: Path) -> None:
+    path = _part(output, "documents")
+    path.write_bytes(path.read_bytes()[:100])
+
+
+def wrong_schema(output: Path) -> None:
+    pq.write_table(pa.table({"source": ["x"]}), _part(output, "rejects"))
+
+
+def duplicate_document(output: Path) -> None:
+    copy = read_dataset(output, "documents")
+    pq.write_table(copy, output / "documents" / "part-copy.parquet")
+
+
+def orphan_mentions(output: Path) -> None:
+    _part(output, "entities").rename(output / "entities" / "part-elsewhere.parquet")
+
+
+def temporary_file(output: Path) -> None:
+    (output / "documents" / "part-x.parquet.tmp").write_bytes(b"PAR1")
+
+
+def temporary_state(output: Path) -> None:
+    (output / "_state" / "inputs.parquet.tmp").write_bytes(b"")
+
+
+DAMAGE: list[tuple[Callable[[Path], None], str]] = [
+    (truncate, "not readable as Parquet"),
+    (wrong_schema, "schema differs from the rejects schema"),
+    (duplicate_document, "doc_id in more than one row: abc123"),
+    (duplicate_document, "source in more than one document or reject row: file:///page.txt"),
+    (orphan_mentions, "entity mentions without their document (same part): abc123"),
+    (temporary_file, "not a part (a temporary or stray file)"),
+    (temporary_state, "temporary or stray files in"),
+]
+
+
+@pytest.fixture
+def output(tmp_path: Path) -> Path:
+    export_batch(*make_batch(), tmp_path)
+    record_inputs(tmp_path, {"/page.txt": (1, 2)})
+    return tmp_path
+
+
+def test_a_finished_output_passes(output: Path) -> None:
+    found = verify_output(output)
+    assert found.problems == []
+    assert (found.rows["documents"], found.rows["entities"], found.rows["rejects"]) == (1, 2, 1)
+
+
+@pytest.mark.parametrize(("damage", "expected"), DAMAGE, ids=lambda v: getattr(v, "__name__", ""))
+def test_each_kind_of_damage_is_named(
+    output: Path, damage: Callable[[Path], None], expected: str
+) -> None:
+    damage(output)
+    found = verify_output(output)
+    assert not found.ok
+    assert any(expected in problem for problem in found.problems), found.problems
+
+
+def test_a_directory_that_is_no_output_fails(tmp_path: Path) -> None:
+    assert "not a docpipe output" in verify_output(tmp_path).problems[0]
