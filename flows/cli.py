@@ -16,6 +16,7 @@ from rich.table import Table
 from schemas.models import (
     DEFAULT_BATCH_SIZE,
     HttpOptions,
+    Limits,
     RunnerKind,
     RunParameters,
     RunSummary,
@@ -64,7 +65,8 @@ def print_summary(summary: RunSummary) -> None:
     console.print(
         f"\n[bold]{summary.inputs}[/] inputs -> [green]{summary.documents} documents[/], "
         f"[yellow]{summary.rejects} rejects[/], {summary.unchanged} unchanged since an "
-        f"earlier run\nOutput [cyan]{summary.output}[/] now holds {summary.total_documents} "
+        f"earlier run, {summary.deferred} left for the next run\n"
+        f"Output [cyan]{summary.output}[/] now holds {summary.total_documents} "
         f"documents and {summary.total_rejects} rejects"
     )
     for title, header, rows in (
@@ -105,8 +107,23 @@ def run(
         float, typer.Option(help="Seconds to wait for a web server to connect or send.")
     ] = HttpOptions().read_timeout,
     max_bytes: Annotated[
-        int, typer.Option(help="Largest web page accepted, in bytes.")
-    ] = HttpOptions().max_bytes,
+        int,
+        typer.Option(
+            help="Largest document accepted, in bytes after decompression: a file, web page, "
+            "JSON line or WARC record over it is rejected as too_large."
+        ),
+    ] = Limits().max_document_bytes,
+    max_documents: Annotated[
+        int | None,
+        typer.Option(help="New or changed inputs to process this run; the rest wait for the next."),
+    ] = None,
+    stage_timeout: Annotated[
+        float,
+        typer.Option(
+            help="Seconds a stage may work on one batch share; a document that alone takes "
+            "longer is rejected as timeout."
+        ),
+    ] = Limits().stage_timeout_seconds,
     host_delay: Annotated[
         float, typer.Option(help="Seconds between two requests to the same host.")
     ] = HttpOptions().host_delay_seconds,
@@ -122,7 +139,7 @@ def run(
     workers: Annotated[
         int | None,
         typer.Option(
-            help="NER processes (local) or Dask workers (local cluster) [default: cores]."
+            help="Worker processes (local) or Dask workers (local cluster) [default: cores]."
         ),
     ] = None,
     dask_address: Annotated[
@@ -141,8 +158,12 @@ def run(
         http = HttpOptions(
             connect_timeout=timeout,
             read_timeout=timeout,
-            max_bytes=max_bytes,
             host_delay_seconds=host_delay,
+        )
+        limits = Limits(
+            max_document_bytes=max_bytes,
+            max_documents=max_documents,
+            stage_timeout_seconds=stage_timeout,
         )
         params = RunParameters(
             sources=sources,
@@ -151,9 +172,10 @@ def run(
             batch_size=batch_size,
             allow_private_hosts=allow_private_hosts,
             http=http,
+            limits=limits,
             full_refresh=full_refresh,
-            # On Dask every worker process runs NER itself; locally a pool of processes does.
-            processes=1 if on_dask else workers or available_cores(),
+            # On Dask every worker process runs the stages itself; locally a pool does.
+            processes=0 if on_dask else workers or available_cores(),
         )
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
@@ -178,6 +200,7 @@ def run(
         batch_size=params.batch_size,
         allow_private_hosts=params.allow_private_hosts,
         http=params.http,
+        limits=params.limits,
         full_refresh=params.full_refresh,
         processes=params.processes,
         return_state=True,

@@ -15,6 +15,7 @@ from schemas.models import (
     DEFAULT_BATCH_SIZE,
     Batch,
     HttpOptions,
+    Limits,
     RawDocument,
     RunParameters,
     RunSummary,
@@ -54,6 +55,7 @@ def process_documents(
     batch_size: int = DEFAULT_BATCH_SIZE,
     allow_private_hosts: bool = False,
     http: HttpOptions | None = None,
+    limits: Limits | None = None,
     full_refresh: bool = False,
     processes: int | None = None,
     dask_address: str | None = None,
@@ -75,6 +77,7 @@ def process_documents(
             **({"processes": processes} if processes is not None else {}),
             "dask_address": dask_address,
             **({"http": http} if http is not None else {}),
+            **({"limits": limits} if limits is not None else {}),
             **({"spacy_models": spacy_models} if spacy_models is not None else {}),
         }
     )
@@ -84,13 +87,16 @@ def process_documents(
         )
         # Each Dask worker process runs its stages itself: no extra worker pool there.
         options = params.model_dump(exclude={"dask_address", "processes"}, mode="json")
-        summary: RunSummary = on_dask(**options, processes=1)
+        summary: RunSummary = on_dask(**options, processes=0)
         return summary
     logger = get_run_logger()
     output_dir = params.output.absolute()
-    web = (params.http, params.allow_private_hosts, output_dir)
+    limits = params.limits
+    web = (params.http, limits.max_document_bytes, params.allow_private_hosts, output_dir)
     locations = discover_sources(params.sources, *web)
-    todo, unchanged, fingerprints = plan_run(locations, output_dir, params.full_refresh)
+    todo, unchanged, deferred, fingerprints = plan_run(
+        locations, output_dir, params.full_refresh, limits.max_documents
+    )
     batches = [
         SourceBatch(name=f"batch-{number:04d}", locations=todo[start : start + params.batch_size])
         for number, start in enumerate(range(0, len(todo), params.batch_size), start=1)
@@ -114,13 +120,24 @@ def process_documents(
 
     parts: set[str] = set()
     skipped = len(unchanged)
-    in_flight: deque[tuple[PrefectFuture[Batch[RawDocument]], PrefectFuture[list[str]]]] = deque()
+    in_flight: deque[
+        tuple[SourceBatch, PrefectFuture[Batch[RawDocument]], PrefectFuture[list[str]]]
+    ] = deque()
+
+    failed: list[str] = []
 
     def finish_oldest() -> None:
         nonlocal skipped
-        fetched, exported = in_flight.popleft()
-        parts.update(exported.result())
-        skipped += len(fetched.result().unchanged)
+        batch, fetched, exported = in_flight.popleft()
+        try:
+            parts.update(exported.result())
+            skipped += len(fetched.result().unchanged)
+        except Exception as error:  # one batch's failure must not stop the others
+            # Its inputs are not recorded as done: the next run processes them again.
+            for location in batch.locations:
+                fingerprints.pop(location, None)
+            failed.append(f"{batch.name} ({len(batch.locations)} inputs): {error}")
+            logger.error("%s failed after its retries: %s", batch.name, error)
         done = len(batches) - len(pending) - len(in_flight)
         update_progress_artifact(progress, 100.0 * done / len(batches))
         logger.info("progress: %d/%d batches exported", done, len(batches))
@@ -128,14 +145,16 @@ def process_documents(
     pending = deque(batches)
     while pending:
         batch = pending.popleft()
+        timeout = limits.stage_timeout_seconds
         # Each stage receives the previous stage's future; Prefect resolves it before running.
         # (Prefect's typed `submit` overload does not accept futures in place of values.)
         fetched = fetch_documents.submit(batch, *web)
-        cleaned = clean.submit(fetched, params.timezone)  # type: ignore[call-overload]
-        detected = detect.submit(cleaned, params.processes)
-        extracted = extract.submit(detected, params.spacy_models, params.processes)  # type: ignore[call-overload]
+        cleaned = clean.submit(fetched, params.timezone, params.processes, timeout)  # type: ignore[call-overload]
+        detected = detect.submit(cleaned, params.processes, timeout)
+        extracted = extract.submit(detected, params.spacy_models, params.processes, timeout)  # type: ignore[call-overload]
         earlier = [fetched, cleaned, detected]
-        in_flight.append((fetched, export_documents.submit(extracted, earlier, output_dir)))
+        exported = export_documents.submit(extracted, earlier, output_dir)
+        in_flight.append((batch, fetched, exported))
         if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:
             finish_oldest()
     while in_flight:
@@ -143,18 +162,25 @@ def process_documents(
     if batches:
         update_progress_artifact(progress, 100.0)
 
-    summary = finalize(output_dir, parts, fingerprints, skipped)
+    summary = finalize(output_dir, parts, fingerprints, skipped, len(deferred))
     publish_summary(summary)
     logger.info(
-        "%d inputs: %d documents and %d rejects written %s, %d unchanged; output %s now holds "
-        "%d documents and %d rejects",
+        "%d inputs: %d documents and %d rejects written %s, %d unchanged, %d left for the "
+        "next run; output %s now holds %d documents and %d rejects",
         summary.inputs,
         summary.documents,
         summary.rejects,
         summary.rejects_by_reason,
         summary.unchanged,
+        summary.deferred,
         output_dir,
         summary.total_documents,
         summary.total_rejects,
     )
+    if failed:
+        raise RuntimeError(
+            f"{len(failed)} of {len(batches)} batches failed after their retries; the others "
+            "are written, and the next run processes the failed batches' inputs again: "
+            + "; ".join(failed)
+        )
     return summary

@@ -99,6 +99,9 @@ class Document(DetectedDocument):
     """The final document: one row of `OUT/documents/`."""
 
     entities: list[Entity]
+    ner_model: str | None = Field(
+        description="spaCy package that found the entities; null: no model for the language"
+    )
     processed_at: AwareDatetime
     pipeline_version: str
 
@@ -140,7 +143,6 @@ class HttpOptions(Record):
 
     connect_timeout: float = Field(default=10.0, gt=0, description="seconds")
     read_timeout: float = Field(default=30.0, gt=0, description="seconds between bytes")
-    max_bytes: int = Field(default=5_000_000, ge=1024, description="per response, decompressed")
     max_archive_bytes: int = Field(
         default=4_000_000_000, ge=1024, description="per WARC file downloaded"
     )
@@ -155,6 +157,29 @@ class HttpOptions(Record):
     user_agent: str = Field(
         default="docpipe/0.1 (news corpus pipeline; python-httpx)",
         min_length=1,
+    )
+
+
+class Limits(Record):
+    """What one document and one run may cost, so that no bad page can take a run down."""
+
+    max_document_bytes: int = Field(
+        default=5_000_000,
+        ge=1024,
+        description="largest document accepted, decompressed: file, web page, JSON line, "
+        "WARC record",
+    )
+    max_documents: int | None = Field(
+        default=None,
+        ge=1,
+        description="new or changed inputs processed per run; the rest wait for the next run",
+    )
+    stage_timeout_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="longest a stage may work on one batch share in a worker process; past "
+        "it, the share's documents are retried one by one and a document that alone takes "
+        "this long is rejected as `timeout`",
     )
 
 
@@ -185,14 +210,16 @@ class RunParameters(Record):
         description="fetch URLs on private, loopback, link-local or multicast addresses",
     )
     http: HttpOptions = Field(default_factory=HttpOptions)
+    limits: Limits = Field(default_factory=Limits)
     full_refresh: bool = Field(
         default=False, description="forget earlier runs: clear the output and re-process all"
     )
     processes: int = Field(
         default_factory=available_cores,
-        ge=1,
+        ge=0,
         le=256,
-        description="processes for language detection and NER (1: in the task's own process)",
+        description="worker processes for cleaning, language detection and NER (0: in the "
+        "task's own process, as on Dask workers)",
     )
     dask_address: str | None = Field(
         default=None, description="run the stages on this Dask scheduler, e.g. tcp://host:8786"
@@ -209,10 +236,11 @@ class RunSummary(Record):
     """What a run produced, read back from the output it wrote."""
 
     output: str
-    inputs: int = Field(description="documents + rejects + unchanged, this run")
+    inputs: int = Field(description="documents + rejects + unchanged + deferred, this run")
     documents: int = Field(description="documents written by this run")
     rejects: int = Field(description="rejects written by this run")
     unchanged: int = Field(description="inputs skipped: unchanged since an earlier run")
+    deferred: int = Field(description="inputs left for the next run by `max_documents`")
     rejects_by_reason: dict[str, int]
     documents_by_language: dict[str, int]
     top_entities: list[tuple[str, str, int]] = Field(description="(text, label, mentions)")
@@ -230,6 +258,7 @@ __all__ = [
     "Entity",
     "EntityMention",
     "HttpOptions",
+    "Limits",
     "RawDocument",
     "Reject",
     "RunParameters",

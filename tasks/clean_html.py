@@ -23,6 +23,7 @@ from trafilatura.settings import Document as ExtractedPage
 from tasks.page import Extracted
 
 _SHORT_ARTICLE_CHARS = 1000
+_PARSER_DEPTH = 256  # libxml2's limit without XML_PARSE_HUGE
 # A paragraph this long is article prose, not a caption, teaser or link list.
 _PROSE_CHARS = 150
 _SPACES = re.compile(r"\s+")
@@ -33,7 +34,42 @@ def _folded(text: str) -> str:
 
 
 def extract_html(html: str, source: str, timezone: ZoneInfo) -> Extracted:
-    """Article text and metadata (title, authors, published time) of an HTML page."""
+    """Article text and metadata (title, authors, published time) of an HTML page.
+
+    The HTML parser stops reading 256 elements deep. A page whose text lies deeper is read
+    again with its bare wrappers (elements holding only one element) unwrapped; a page whose
+    text is still out of reach says so instead of passing for an empty page.
+    """
+    page = _extract(html, source, timezone)
+    if page.paragraphs or not _too_deep(html):
+        return page
+    page = _extract(_unwrapped(html), source, timezone)
+    if page.paragraphs:
+        return page
+    detail = f"elements nest deeper than the HTML parser reads ({_PARSER_DEPTH} levels)"
+    return Extracted(paragraphs=[], unreadable=("too_deeply_nested", detail))
+
+
+def _too_deep(html: str) -> bool:
+    parser = etree.HTMLParser()
+    etree.fromstring(html, parser)
+    return any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log)
+
+
+def _unwrapped(html: str) -> str:
+    """The page with every element that holds nothing but one element replaced by it."""
+    tree = lxml.html.document_fromstring(html, parser=lxml.html.HTMLParser(huge_tree=True))
+    wrappers = [
+        element
+        for element in tree.body.iter()
+        if element is not tree.body and len(element) == 1 and not (element.text or "").strip()
+    ]
+    for element in wrappers:
+        element.drop_tag()
+    return str(lxml.html.tostring(tree, encoding="unicode"))
+
+
+def _extract(html: str, source: str, timezone: ZoneInfo) -> Extracted:
     result = trafilatura.bare_extraction(
         html,
         url=source if source.startswith("http") else None,

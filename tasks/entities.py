@@ -18,13 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 from prefect import task
 
-from schemas.models import Batch, DetectedDocument, Document, Entity
+from schemas.models import Batch, DetectedDocument, Document, Entity, Limits, Stage
 from tasks.common import (
     PIPELINE_VERSION,
     STAGE_TASK_OPTIONS,
+    TIMED_OUT,
+    TimedOut,
     in_processes,
     log_stage,
     stage_cache_key,
+    timed_out,
     worker_pool,
 )
 
@@ -38,6 +41,9 @@ _TRIM = " \t\n\"'“”‘’,.;:!?-–—"
 _LEADING_ARTICLE = re.compile(r"the(?:\s+|$)", re.IGNORECASE)
 _POSSESSIVES = ("'s", "’s")
 _PIPE_BATCH = 64
+# Long texts go to NER in pieces of this many characters at most (cut at paragraph breaks).
+_PIECE_CHARS = 100_000
+_CUTS = ("\n\n", ". ", " ")
 _load_lock = threading.Lock()
 
 
@@ -126,11 +132,19 @@ def _balance_brackets(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _pieces(text: str, max_length: int) -> Iterator[tuple[int, str]]:
-    """(offset, piece) of a text split at paragraph breaks so that no piece exceeds max_length."""
+    """(offset, piece) of a text cut so that no piece exceeds max_length: at the last
+    paragraph break that fits, else the last sentence end, else the last space."""
     offset = 0
     while len(text) - offset > max_length:
-        cut = text.rfind("\n\n", offset, offset + max_length)
-        cut = cut + 2 if cut > offset else offset + max_length
+        end = offset + max_length
+        cut = next(
+            (
+                found + len(mark)
+                for mark in _CUTS
+                if (found := text.rfind(mark, offset, end)) > offset
+            ),
+            end,
+        )
         yield offset, text[offset:cut]
         offset = cut
     yield offset, text[offset:]
@@ -172,43 +186,75 @@ def warm_up(spacy_models: dict[str, list[str]], processes: int) -> None:
     """Start the NER processes and load the models in each, without waiting for it: the
     loading (seconds) then overlaps fetching, cleaning and language detection."""
     packages = [p for p in (installed_model(n) for n in spacy_models.values()) if p is not None]
-    if processes > 1 and packages:
+    if processes >= 1 and packages:
         for _ in range(processes):
             worker_pool(processes).submit(_load, packages)
 
 
-def entities_of(package: str, texts: list[str], processes: int) -> list[list[Entity]]:
-    """Entities of each text, the texts shared out over `processes` worker processes."""
-    return in_processes(partial(_find_with, package), texts, processes)
+def entities_of(
+    package: str, texts: list[str], processes: int, timeout: float
+) -> list[list[Entity] | TimedOut]:
+    """Entities of each text, shared out over `processes` worker processes in pieces of at
+    most `_PIECE_CHARS`, so that one very long text keeps every process busy too."""
+    pieces = [
+        (index, offset, piece)
+        for index, text in enumerate(texts)
+        for offset, piece in _pieces(text, _PIECE_CHARS)
+    ]
+    found = in_processes(
+        partial(_find_with, package), [piece for _, _, piece in pieces], processes, timeout
+    )
+    results: list[list[Entity] | TimedOut] = [[] for _ in texts]
+    for (index, offset, _), entities in zip(pieces, found, strict=True):
+        so_far = results[index]
+        if isinstance(entities, TimedOut) or isinstance(so_far, TimedOut):
+            results[index] = TIMED_OUT
+            continue
+        so_far.extend(
+            entity.model_copy(update={"start": entity.start + offset, "end": entity.end + offset})
+            for entity in entities
+        )
+    return results
 
 
 def extract_batch(
-    batch: Batch[DetectedDocument], spacy_models: dict[str, list[str]], processes: int = 1
+    batch: Batch[DetectedDocument],
+    spacy_models: dict[str, list[str]],
+    processes: int = 0,
+    timeout: float = Limits().stage_timeout_seconds,
 ) -> Batch[Document]:
-    """Add entities to every document; a language with no installed model gets none.
-
-    With `processes` > 1, NER runs in that many worker processes (see `worker_pool`)."""
+    """Add entities to every document, with the model that found them; a language with no
+    installed model gets none and `ner_model` null. NER runs in `processes` worker
+    processes (see `worker_pool`)."""
     by_language: dict[str, list[int]] = {}
     for index, document in enumerate(batch.documents):
         by_language.setdefault(document.language, []).append(index)
-    entities: dict[int, list[Entity]] = {}
+    found: dict[int, tuple[str, list[Entity] | TimedOut]] = {}
     for language, indices in by_language.items():
         package = installed_model(spacy_models.get(language, []))
         if package is None:
             continue
         texts = [batch.documents[i].text for i in indices]
-        entities.update(zip(indices, entities_of(package, texts, processes), strict=True))
+        results = entities_of(package, texts, processes, timeout)
+        found.update((i, (package, result)) for i, result in zip(indices, results, strict=True))
     processed_at = datetime.now(UTC)
-    documents = [
-        Document(
-            **document.model_dump(),
-            entities=entities.get(index, []),
-            processed_at=processed_at,
-            pipeline_version=PIPELINE_VERSION,
+    documents = []
+    rejects = []
+    for index, document in enumerate(batch.documents):
+        package, entities = found.get(index, (None, []))
+        if isinstance(entities, TimedOut):
+            rejects.append(timed_out(document.source, Stage.ENTITIES, timeout))
+            continue
+        documents.append(
+            Document(
+                **document.model_dump(),
+                entities=entities,
+                ner_model=package,
+                processed_at=processed_at,
+                pipeline_version=PIPELINE_VERSION,
+            )
         )
-        for index, document in enumerate(batch.documents)
-    ]
-    return Batch[Document](name=batch.name, documents=documents, rejects=[])
+    return Batch[Document](name=batch.name, documents=documents, rejects=rejects)
 
 
 def _installed_packages(parameters: dict[str, Any]) -> dict[str, str | None]:
@@ -223,8 +269,11 @@ def _installed_packages(parameters: dict[str, Any]) -> dict[str, str | None]:
     **STAGE_TASK_OPTIONS,
 )
 def extract_entities(
-    batch: Batch[DetectedDocument], spacy_models: dict[str, list[str]], processes: int
+    batch: Batch[DetectedDocument],
+    spacy_models: dict[str, list[str]],
+    processes: int,
+    timeout: float,
 ) -> Batch[Document]:
-    extracted = extract_batch(batch, spacy_models, processes)
+    extracted = extract_batch(batch, spacy_models, processes, timeout)
     log_stage("entities", extracted)
     return extracted

@@ -16,9 +16,10 @@ import hashlib
 import json
 import os
 import re
+import stat
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -62,6 +63,11 @@ FILE_KINDS: dict[str, FileKind] = {
     ".jsonl": "jsonl",
     ".warc": "warc",
     ".warc.gz": "warc",
+    # gzipped pages and JSON Lines, decompressed up to the per-document limit
+    ".txt.gz": "text",
+    ".html.gz": "html",
+    ".htm.gz": "html",
+    ".jsonl.gz": "jsonl",
 }
 HOST_LIMIT_PREFIX = "fetch-host-"
 _GLOB_CHARS = re.compile(r"[*?\[]")
@@ -77,6 +83,7 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]
 _MAX_CONTROL_SHARE = 0.01
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MAX_SITEMAP_DEPTH = 3
+_WESTERN = "cp1252"
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=True)
 
 
@@ -199,10 +206,38 @@ def decode(data: bytes, *, html: bool, declared: str | None = None) -> str:
                 return _checked(data.decode(encoding, errors="strict"))
             except (LookupError, UnicodeDecodeError):
                 pass  # a wrong or unknown declaration: the next candidate decides
+    mixed = _mixed_with_utf8(data)
+    if mixed is not None:
+        return _checked(mixed)
     best = from_bytes(data).best()
     if best is None:
         raise FetchError("undecodable", "bytes match no known text encoding")
     return _checked(str(best))
+
+
+def _mixed_with_utf8(data: bytes) -> str | None:
+    """Text whose lines are UTF-8 except some in a legacy encoding (pasted from elsewhere):
+    the UTF-8 lines as they are, the others in the encoding detected for them. None when no
+    line shows UTF-8 beyond ASCII (then the file is one legacy encoding, for detection)."""
+    lines = data.splitlines(keepends=True)
+    decoded: list[str | None] = []
+    for line in lines:
+        try:
+            decoded.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            decoded.append(None)
+    if not any(text is not None and not text.isascii() for text in decoded):
+        return None
+    legacy = [line for line, text in zip(lines, decoded, strict=True) if text is None]
+    matches = list(from_bytes(b"".join(legacy)))
+    least = min((match.chaos for match in matches), default=0.0)
+    cleanest = [match.encoding for match in matches if match.chaos == least]
+    # Short snippets fit several code pages equally well: Windows-1252 is the common one.
+    encoding = _WESTERN if _WESTERN in cleanest else next(iter(cleanest), "utf-8")
+    return "".join(
+        text if text is not None else line.decode(encoding, errors="replace")
+        for line, text in zip(lines, decoded, strict=True)
+    )
 
 
 def _checked(text: str) -> str:
@@ -232,31 +267,55 @@ def _reject(source: str, reason: str, detail: str) -> Reject:
 Read = tuple[list[RawDocument], list[Reject]]
 
 
-def _read_jsonl(path: Path, text: str) -> Read:
+def _read_jsonl(path: Path, max_bytes: int) -> Read:
+    """One document per line holding a JSON object with `text` or `html` (and optionally
+    `url` or `id`, which name its source); every other non-blank line is a reject."""
     documents: list[RawDocument] = []
     rejects: list[Reject] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        line_source = f"{path.as_uri()}#L{number}"
-        try:
-            record: Any = json.loads(line)
-        except json.JSONDecodeError as error:
-            rejects.append(_reject(line_source, "invalid_jsonl", f"line is not JSON: {error}"))
-            continue
-        body = record.get("html") or record.get("text") if isinstance(record, dict) else None
-        if not isinstance(body, str) or not body.strip():
-            rejects.append(
-                _reject(line_source, "missing_text", "JSON object has no non-empty text or html")
+    with gzip.open(path) if _gzipped(path) else path.open("rb") as stream:
+        for number, raw_line in enumerate(_lines(stream.readline, max_bytes), start=1):
+            line_source = f"{path.as_uri()}#L{number}"
+            if raw_line is None:
+                detail = f"line is longer than {max_bytes} bytes (the per-document limit)"
+                rejects.append(_reject(line_source, "too_large", detail))
+                continue
+            if number == 1:
+                raw_line = raw_line.removeprefix(codecs.BOM_UTF8)
+            if not raw_line.strip():
+                continue
+            try:
+                record: Any = json.loads(raw_line)
+            except (UnicodeDecodeError, json.JSONDecodeError) as error:
+                rejects.append(_reject(line_source, "invalid_jsonl", f"line is not JSON: {error}"))
+                continue
+            body = record.get("html") or record.get("text") if isinstance(record, dict) else None
+            if not isinstance(body, str) or not body.strip():
+                detail = "JSON object has no non-empty text or html"
+                rejects.append(_reject(line_source, "missing_text", detail))
+                continue
+            source = str(
+                record.get("url")
+                or (f"{path.as_uri()}#{record['id']}" if "id" in record else line_source)
             )
-            continue
-        source = str(
-            record.get("url")
-            or (f"{path.as_uri()}#{record['id']}" if "id" in record else line_source)
-        )
-        content_type: Literal["text", "html"] = "html" if record.get("html") else "text"
-        documents.append(_raw(source, content_type, body, line.encode()))
+            content_type: Literal["text", "html"] = "html" if record.get("html") else "text"
+            documents.append(_raw(source, content_type, body, raw_line))
+    if not documents and not rejects:
+        raise FetchError("empty", "file has no lines")
     return documents, rejects
+
+
+def _lines(readline: Callable[[int], bytes], max_bytes: int) -> Iterator[bytes | None]:
+    """A stream's lines; None for a line over `max_bytes` (skipped without holding it)."""
+    while True:
+        line = readline(max_bytes + 1)
+        if not line:
+            return
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = readline(max_bytes + 1)
+            yield None
+            continue
+        yield line
 
 
 def _read_warc(path: Path, max_bytes: int) -> Read:
@@ -293,28 +352,60 @@ def read_file(location: str, max_bytes: int) -> Read:
     source = path.as_uri()
     kind = file_kind(path)
     try:
-        if not path.exists():
-            raise FetchError("not_found", f"no such file, directory or glob match: {location}")
+        _check_regular_file(path)
         if kind is None:
             known = ", ".join(FILE_KINDS)
             raise FetchError("unsupported_type", f"{path.name} is not one of {known}")
         if kind == "warc":
             return _read_warc(path, max_bytes)
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            detail = f"cannot read file: {error.strerror or error}"
-            raise FetchError("unreadable", detail) from error
+        if kind == "jsonl":
+            return _read_jsonl(path, max_bytes)
+        data = _read_capped(path, max_bytes)
         if not data.strip():
             raise FetchError("empty", "file is empty")
-        text = decode(data, html=kind == "html")
-    except (FetchError, OSError, gzip.BadGzipFile) as error:
-        if isinstance(error, FetchError):
-            return [], [_reject(source, error.reason, error.detail)]
+        return [_raw(source, kind, decode(data, html=kind == "html"), data)], []
+    except FetchError as error:
+        return [], [_reject(source, error.reason, error.detail)]
+    except (OSError, EOFError, zlib.error) as error:  # a damaged archive or compressed file
         return [], [_reject(source, "unreadable", f"{type(error).__name__}: {error}")]
-    if kind == "jsonl":
-        return _read_jsonl(path, text)
-    return [_raw(source, kind, text, data)], []
+
+
+def _check_regular_file(path: Path) -> None:
+    """Refuse what is not a readable regular file, saying why (not found, a broken or
+    looping link, a directory that cannot be listed, a device or pipe)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError as error:
+        if path.is_symlink():
+            raise FetchError("not_found", f"broken symbolic link to {os.readlink(path)}") from error
+        raise FetchError("not_found", f"no such file, directory or glob match: {path}") from error
+    except OSError as error:  # ELOOP: a symbolic link loop; EACCES: a directory on the way
+        raise FetchError("unreadable", f"cannot read file: {error.strerror or error}") from error
+    if stat.S_ISDIR(info.st_mode):
+        try:
+            os.listdir(path)
+        except OSError as error:
+            detail = f"cannot list directory: {error.strerror or error}"
+            raise FetchError("unreadable", detail) from error
+        raise FetchError("unsupported_type", "a directory, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise FetchError("unsupported_type", "not a regular file (a device, pipe or socket)")
+
+
+def _gzipped(path: Path) -> bool:
+    return path.name.lower().endswith(".gz")
+
+
+def _read_capped(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, decompressed if it is gzipped, refusing more than `max_bytes`: a
+    gzip bomb stops at the cap instead of filling memory."""
+    with gzip.open(path) if _gzipped(path) else path.open("rb") as stream:
+        data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        what = "decompresses to" if _gzipped(path) else "is"
+        detail = f"{path.name} {what} more than {max_bytes} bytes (the per-document limit)"
+        raise FetchError("too_large", detail)
+    return data
 
 
 # --- the web ---------------------------------------------------------------------------
@@ -325,6 +416,7 @@ class Web:
     """Downloads pages: conditional requests from the page store, politeness, safety."""
 
     options: HttpOptions
+    max_bytes: int
     allow_private_hosts: bool
     store: PageStore
     downloads: Path
@@ -343,12 +435,9 @@ class Web:
                 self.options,
                 accept=HTML_TYPES | XML_TYPES,
                 allow_private_hosts=self.allow_private_hosts,
+                max_bytes=self.max_bytes,
             )
-        found = (
-            feed_links(outcome.body, self.options.max_bytes)
-            if isinstance(outcome, Response)
-            else None
-        )
+        found = feed_links(outcome.body, self.max_bytes) if isinstance(outcome, Response) else None
         if found is None:
             return [url]
         kind, links = found
@@ -370,6 +459,7 @@ class Web:
                 self.options,
                 accept=ARCHIVE_TYPES,
                 allow_private_hosts=self.allow_private_hosts,
+                max_bytes=self.options.max_archive_bytes,
                 sink=sink,
             )
         if not isinstance(outcome, Response):
@@ -394,6 +484,7 @@ class Web:
                 self.options,
                 accept=HTML_TYPES,
                 allow_private_hosts=self.allow_private_hosts,
+                max_bytes=self.max_bytes,
                 validators=cached.validators() if cached else None,
                 pacer=pacer,
             )
@@ -437,7 +528,7 @@ def fetch_batch(
     urls = [loc for loc in batch.locations if loc not in done and is_url(loc)]
     for location in batch.locations:
         if location not in done and not is_url(location):
-            done[location] = read_file(location, web.options.max_bytes)
+            done[location] = read_file(location, web.max_bytes)
     pending: list[Failure] = []
     for url, result in (web.fetch(urls) if urls else {}).items():
         if isinstance(result, Failure):
@@ -506,9 +597,10 @@ def prefect_host_limits() -> Callable[[str], AbstractContextManager[Any]]:
     return host_limit
 
 
-def _web(http: HttpOptions, allow_private_hosts: bool, output: Path) -> Web:
+def _web(http: HttpOptions, max_bytes: int, allow_private_hosts: bool, output: Path) -> Web:
     return Web(
         http,
+        max_bytes,
         allow_private_hosts,
         PageStore(output / "_http"),
         output / "_downloads",
@@ -518,9 +610,13 @@ def _web(http: HttpOptions, allow_private_hosts: bool, output: Path) -> Web:
 
 @task(name="discover", task_run_name="discover {sources}", retries=2, retry_delay_seconds=1)
 def discover_sources(
-    sources: list[str], http: HttpOptions, allow_private_hosts: bool, output: Path
+    sources: list[str],
+    http: HttpOptions,
+    max_document_bytes: int,
+    allow_private_hosts: bool,
+    output: Path,
 ) -> list[str]:
-    web = _web(http, allow_private_hosts, output)
+    web = _web(http, max_document_bytes, allow_private_hosts, output)
     locations, skipped = discover(sources, web.expand)
     logger = get_run_logger()
     logger.info("discovered %d inputs in %d sources", len(locations), len(sources))
@@ -542,12 +638,16 @@ def discover_sources(
     **RETRY_OPTIONS,
 )
 def fetch_documents(
-    batch: SourceBatch, http: HttpOptions, allow_private_hosts: bool, output: Path
+    batch: SourceBatch,
+    http: HttpOptions,
+    max_document_bytes: int,
+    allow_private_hosts: bool,
+    output: Path,
 ) -> Batch[RawDocument]:
     context = TaskRunContext.get()
     assert context is not None and context.task_run is not None
     done = _done_by_task_run.setdefault(context.task_run.id, {})
-    web = _web(http, allow_private_hosts, output)
+    web = _web(http, max_document_bytes, allow_private_hosts, output)
     fetched, pending = fetch_batch(batch, web, done)
     attempts = context.task_run.run_count
     if pending and attempts <= context.task.retries:

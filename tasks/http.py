@@ -163,13 +163,15 @@ def request(
     *,
     accept: frozenset[str],
     allow_private_hosts: bool,
+    max_bytes: int,
     validators: dict[str, str] | None = None,
     pacer: HostPacer | None = None,
     sink: BinaryIO | None = None,
 ) -> Outcome:
     """GET `url`, following up to `options.max_redirects` redirects; never raises.
 
-    With a `sink` the body is written there (up to `max_archive_bytes`) instead of memory.
+    A body over `max_bytes` (decompressed) is a `too_large` failure. With a `sink` the body
+    is written there instead of memory.
     """
     seen = [url]
     current = url
@@ -180,7 +182,7 @@ def request(
         if pacer is not None:
             pacer.wait(urlsplit(current).hostname or "")
         try:
-            outcome = _get(client, current, options, accept, validators, sink)
+            outcome = _get(client, current, max_bytes, accept, validators, sink)
         except httpx.TimeoutException as error:
             return Failure(url, "timeout", f"{type(error).__name__} from {current}", transient=True)
         except httpx.TransportError as error:
@@ -199,7 +201,7 @@ def request(
 def _get(
     client: httpx.Client,
     url: str,
-    options: HttpOptions,
+    cap: int,
     accept: frozenset[str],
     validators: dict[str, str] | None,
     sink: BinaryIO | None,
@@ -228,7 +230,6 @@ def _get(
         media_type = content_type.split(";")[0].strip().lower()
         if media_type and media_type not in accept:
             return Failure(url, "unsupported_content_type", f"content type is {media_type}")
-        cap = options.max_archive_bytes if sink is not None else options.max_bytes
         declared_length = response.headers.get("content-length", "")
         if declared_length.isdigit() and int(declared_length) > cap:
             return _too_large(url, cap, f"Content-Length is {declared_length}")

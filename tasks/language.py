@@ -11,8 +11,15 @@ from langdetect.detector_factory import PROFILES_DIRECTORY
 from langdetect.lang_detect_exception import LangDetectException
 from prefect import task
 
-from schemas.models import Batch, CleanDocument, DetectedDocument
-from tasks.common import STAGE_TASK_OPTIONS, in_processes, log_stage, stage_cache_key
+from schemas.models import Batch, CleanDocument, DetectedDocument, Limits, Stage
+from tasks.common import (
+    STAGE_TASK_OPTIONS,
+    TimedOut,
+    in_processes,
+    log_stage,
+    stage_cache_key,
+    timed_out,
+)
 
 UNDETERMINED = "und"
 # Below this many letters langdetect guesses rather than judges.
@@ -54,17 +61,25 @@ def detect_languages_of(texts: list[str]) -> list[tuple[str, float]]:
     return [detect_language(text) for text in texts]
 
 
-def detect_batch(batch: Batch[CleanDocument], processes: int = 1) -> Batch[DetectedDocument]:
-    """Tag every document with its language, in `processes` worker processes if > 1."""
+def detect_batch(
+    batch: Batch[CleanDocument],
+    processes: int = 0,
+    timeout: float = Limits().stage_timeout_seconds,
+) -> Batch[DetectedDocument]:
+    """Tag every document with its language, in `processes` worker processes."""
     texts = [document.text for document in batch.documents]
     documents = []
-    for document, (language, score) in zip(
-        batch.documents, in_processes(detect_languages_of, texts, processes), strict=True
-    ):
+    rejects = []
+    found = in_processes(detect_languages_of, texts, processes, timeout)
+    for document, result in zip(batch.documents, found, strict=True):
+        if isinstance(result, TimedOut):
+            rejects.append(timed_out(document.source, Stage.LANGUAGE, timeout))
+            continue
+        language, score = result
         documents.append(
             DetectedDocument(**document.model_dump(), language=language, language_score=score)
         )
-    return Batch[DetectedDocument](name=batch.name, documents=documents, rejects=[])
+    return Batch[DetectedDocument](name=batch.name, documents=documents, rejects=rejects)
 
 
 @task(
@@ -73,7 +88,9 @@ def detect_batch(batch: Batch[CleanDocument], processes: int = 1) -> Batch[Detec
     cache_key_fn=stage_cache_key(ignore=("processes",)),
     **STAGE_TASK_OPTIONS,
 )
-def detect_languages(batch: Batch[CleanDocument], processes: int) -> Batch[DetectedDocument]:
-    detected = detect_batch(batch, processes)
+def detect_languages(
+    batch: Batch[CleanDocument], processes: int, timeout: float
+) -> Batch[DetectedDocument]:
+    detected = detect_batch(batch, processes, timeout)
     log_stage("language", detected)
     return detected

@@ -13,6 +13,7 @@ import shutil
 from collections import Counter
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -77,13 +78,19 @@ def read_inputs(output: Path) -> dict[str, Fingerprint]:
     return {row["location"]: (row["size"], row["mtime_ns"]) for row in rows}
 
 
-def plan_inputs(
-    locations: list[str], output: Path
-) -> tuple[list[str], list[str], dict[str, Fingerprint]]:
-    """(to process, unchanged, fingerprints of the files to process).
+class Plan(NamedTuple):
+    todo: list[str]
+    unchanged: list[str]
+    deferred: list[str]  # over `max_documents`: left for the next run
+    fingerprints: dict[str, Fingerprint]  # of the files in `todo`
+
+
+def plan_inputs(locations: list[str], output: Path, max_documents: int | None = None) -> Plan:
+    """Which inputs this run processes.
 
     A file is unchanged when its size and modification time are those recorded when a run
-    processed it. URLs are always processed: a conditional request tells.
+    processed it. URLs are always processed: a conditional request tells. Past
+    `max_documents` inputs to process, the rest are deferred to the next run.
     """
     known = read_inputs(output)
     todo: list[str] = []
@@ -97,7 +104,10 @@ def plan_inputs(
         todo.append(location)
         if fingerprint is not None:
             fingerprints[location] = fingerprint
-    return todo, unchanged, fingerprints
+    deferred = todo[max_documents:] if max_documents is not None else []
+    for location in deferred:
+        fingerprints.pop(location, None)
+    return Plan(todo[: len(todo) - len(deferred)], unchanged, deferred, fingerprints)
 
 
 def record_inputs(output: Path, fingerprints: dict[str, Fingerprint]) -> None:
@@ -235,7 +245,7 @@ def total_rows(output: Path, dataset: str) -> int:
     return sum(pq.ParquetFile(output / part).metadata.num_rows for part in _parts(output, dataset))
 
 
-def summarize(output: Path, new_parts: set[str], unchanged: int) -> RunSummary:
+def summarize(output: Path, new_parts: set[str], unchanged: int, deferred: int = 0) -> RunSummary:
     """What this run wrote (read back from its parts), what it skipped, and the totals."""
     parts = _by_dataset(new_parts)
     documents = read_dataset(output, "documents", ["language"], parts["documents"])
@@ -246,10 +256,11 @@ def summarize(output: Path, new_parts: set[str], unchanged: int) -> RunSummary:
     )
     return RunSummary(
         output=str(output),
-        inputs=documents.num_rows + rejects.num_rows + unchanged,
+        inputs=documents.num_rows + rejects.num_rows + unchanged + deferred,
         documents=documents.num_rows,
         rejects=rejects.num_rows,
         unchanged=unchanged,
+        deferred=deferred,
         rejects_by_reason=_counts(rejects, "reason"),
         documents_by_language=_counts(documents, "language"),
         top_entities=[(text, label, n) for (text, label), n in mentions.most_common(TOP_ENTITIES)],
@@ -260,24 +271,34 @@ def summarize(output: Path, new_parts: set[str], unchanged: int) -> RunSummary:
 
 @task(name="plan", task_run_name="plan {output}", cache_policy=NO_CACHE, **RETRY_OPTIONS)
 def plan_run(
-    locations: list[str], output: Path, full_refresh: bool
-) -> tuple[list[str], list[str], dict[str, Fingerprint]]:
+    locations: list[str], output: Path, full_refresh: bool, max_documents: int | None
+) -> Plan:
     """Skip the files unchanged since the last run; a full refresh first clears the output."""
     logger = get_run_logger()
     if full_refresh:
         logger.info("full refresh: removed %s", reset_output(output) or "nothing")
-    todo, unchanged, fingerprints = plan_inputs(locations, output)
-    logger.info("%d inputs to process, %d unchanged since the last run", len(todo), len(unchanged))
-    return todo, unchanged, fingerprints
+    plan = plan_inputs(locations, output, max_documents)
+    logger.info(
+        "%d inputs to process, %d unchanged since the last run, %d left for the next run "
+        "(max_documents)",
+        len(plan.todo),
+        len(plan.unchanged),
+        len(plan.deferred),
+    )
+    return plan
 
 
 @task(name="finalize", task_run_name="finalize {output}", cache_policy=NO_CACHE, **RETRY_OPTIONS)
 def finalize(
-    output: Path, new_parts: set[str], fingerprints: dict[str, Fingerprint], unchanged: int
+    output: Path,
+    new_parts: set[str],
+    fingerprints: dict[str, Fingerprint],
+    unchanged: int,
+    deferred: int,
 ) -> RunSummary:
     """Merge the run's parts into the output, remember its inputs, and summarise the run."""
     replaced = finalize_output(output)
     if replaced:
         get_run_logger().info("replaced older rows of re-processed sources in %s", replaced)
     record_inputs(output, fingerprints)
-    return summarize(output, new_parts, unchanged)
+    return summarize(output, new_parts, unchanged, deferred)

@@ -17,3 +17,4 @@ class Extracted:
     authors: list[str] = field(default_factory=list)
     author_emails: list[str] = field(default_factory=list)
     editions: list[str] = field(default_factory=list)  # ISO 639-1 codes of other editions
+    unreadable: tuple[str, str] | None = None  # (reason, detail) when the text cannot be read

@@ -160,7 +160,7 @@ def pipeline(corpus: Path, output: Path, batch_size: int, dask_address: str = ""
     extra: dict[str, Any] = {}
     if dask_address:
         flow = flow.with_options(task_runner=task_runner("dask", dask_address=dask_address))
-        extra = {"processes": 1}  # each Dask worker runs NER itself
+        extra = {"processes": 0}  # each Dask worker runs the stages itself
     summary = flow(sources=[str(corpus)], output=str(output), batch_size=batch_size, **extra)
     return summary.documents
 

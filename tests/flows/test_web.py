@@ -17,7 +17,7 @@ from tasks.fetch import HOST_LIMIT_PREFIX, Web, fetch_batch, prefect_host_limits
 from tasks.http import PageStore
 from tests.fixture_site import FAULT_REASONS, FixtureSite
 from tests.flows.runs import rows, run, task_states
-from tests.tasks.test_fetch import JAPANESE, KOREAN
+from tests.tasks.test_fetch import JAPANESE, KOREAN, MAX_BYTES
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -66,7 +66,13 @@ def test_every_url_ends_as_a_document_or_a_reject(site: FixtureSite, tmp_path: P
 def test_prefect_concurrency_limit_per_host(site: FixtureSite, tmp_path: Path) -> None:
     """`prefect gcl create fetch-host-127.0.0.1 --limit 1` makes requests to it one at a time."""
     urls = [site.url(f"/paced.html?{n}") for n in range(4)]
-    web = Web(HttpOptions(workers=4), True, PageStore(tmp_path / "_http"), tmp_path / "_downloads")
+    web = Web(
+        HttpOptions(workers=4),
+        MAX_BYTES,
+        True,
+        PageStore(tmp_path / "_http"),
+        tmp_path / "_downloads",
+    )
     fetch_batch(SourceBatch(name="b", locations=urls), web, {})
     assert site.most_in_flight > 1  # no limit yet: the four workers overlap
 

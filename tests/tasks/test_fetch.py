@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from schemas.models import HttpOptions, SourceBatch
+from schemas.models import HttpOptions, Limits, SourceBatch
 from tasks.fetch import Web, decode, discover, fetch_batch, read_file
 from tasks.http import PageStore
+
+MAX_BYTES = Limits().max_document_bytes
 
 KOREAN = (
     "중국과 러시아는 양국 간 안보 협력을 강화해야 한다는 데 의견을 모았다. "
@@ -126,7 +128,9 @@ def test_jsonl_lines_become_documents_or_rejects(tmp_path: Path) -> None:
 
 
 def offline_web(tmp_path: Path) -> Web:
-    return Web(HttpOptions(), False, PageStore(tmp_path / "_http"), tmp_path / "_downloads")
+    return Web(
+        HttpOptions(), MAX_BYTES, False, PageStore(tmp_path / "_http"), tmp_path / "_downloads"
+    )
 
 
 def test_doc_id_is_stable_and_content_hashed(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from schemas.models import HttpOptions
+from schemas.models import HttpOptions, Limits
 from tasks.fetch import decode, feed_links
 from tasks.http import (
     HTML_TYPES,
@@ -22,6 +22,7 @@ from tests.fixture_site import FixtureSite
 from tests.tasks.test_fetch import JAPANESE, KOREAN
 
 OPTIONS = HttpOptions(read_timeout=1.0, connect_timeout=1.0)
+MAX_BYTES = Limits().max_document_bytes
 
 
 def get(site: FixtureSite, path: str, **kwargs: object) -> Response | NotModified | Failure:
@@ -32,6 +33,7 @@ def get(site: FixtureSite, path: str, **kwargs: object) -> Response | NotModifie
             OPTIONS,
             accept=HTML_TYPES | XML_TYPES,
             allow_private_hosts=True,
+            max_bytes=MAX_BYTES,
             **kwargs,  # type: ignore[arg-type]
         )
 
@@ -82,13 +84,23 @@ def test_charset_from_header_or_meta(site: FixtureSite, path: str, text: str) ->
 def test_private_addresses_are_refused_unless_allowed(site: FixtureSite) -> None:
     with new_client(OPTIONS) as client:
         outcome = request(
-            client, site.url("/en.html"), OPTIONS, accept=HTML_TYPES, allow_private_hosts=False
+            client,
+            site.url("/en.html"),
+            OPTIONS,
+            accept=HTML_TYPES,
+            allow_private_hosts=False,
+            max_bytes=MAX_BYTES,
         )
         assert isinstance(outcome, Failure)
         assert (outcome.reason, outcome.transient) == ("private_address", False)
         assert "--allow-private-hosts" in outcome.detail
         ftp = request(
-            client, "ftp://127.0.0.1/x", OPTIONS, accept=HTML_TYPES, allow_private_hosts=True
+            client,
+            "ftp://127.0.0.1/x",
+            OPTIONS,
+            accept=HTML_TYPES,
+            allow_private_hosts=True,
+            max_bytes=MAX_BYTES,
         )
         assert isinstance(ftp, Failure) and ftp.reason == "unsupported_scheme"
     assert site.hits["/en.html"] == 0

@@ -23,17 +23,29 @@ def test_plan_skips_files_unchanged_since_they_were_recorded(tmp_path: Path) -> 
     old, new = tmp_path / "old.txt", tmp_path / "new.txt"
     old.write_text("Title\n\nBody.")
     output = tmp_path / "out"
-    todo, unchanged, fingerprints = plan_inputs([str(old)], output)
+    todo, unchanged, _, fingerprints = plan_inputs([str(old)], output)
     assert (todo, unchanged) == ([str(old)], [])
     record_inputs(output, fingerprints)
 
     new.write_text("Title\n\nAnother body.")
-    todo, unchanged, _ = plan_inputs([str(old), str(new), "https://example.org/a"], output)
+    todo, unchanged, _, _ = plan_inputs([str(old), str(new), "https://example.org/a"], output)
     assert todo == [str(new), "https://example.org/a"]
     assert unchanged == [str(old)]
 
     os.utime(old, ns=(1, 1))  # touched: size and time no longer match
     assert plan_inputs([str(old)], output)[0] == [str(old)]
+
+
+def test_max_documents_defers_the_rest_to_the_next_run(tmp_path: Path) -> None:
+    pages = [tmp_path / f"{n}.txt" for n in range(5)]
+    for page in pages:
+        page.write_text(f"Title {page.name}\n\nBody.")
+    plan = plan_inputs([str(p) for p in pages], tmp_path / "out", max_documents=2)
+    assert (plan.todo, plan.deferred) == ([str(p) for p in pages[:2]], [str(p) for p in pages[2:]])
+    assert sorted(plan.fingerprints) == plan.todo  # deferred inputs are not recorded as done
+    record_inputs(tmp_path / "out", plan.fingerprints)
+    later = plan_inputs([str(p) for p in pages], tmp_path / "out", max_documents=2)
+    assert (later.todo, later.deferred) == ([str(p) for p in pages[2:4]], [str(pages[4])])
 
 
 def test_newer_rows_replace_older_rows_of_the_same_source(tmp_path: Path) -> None:
