@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 from uuid import UUID
 
 from prefect import flow, get_run_logger
@@ -13,10 +14,8 @@ from prefect.runtime import flow_run
 from flows.runners import task_runner
 from schemas.models import (
     DEFAULT_BATCH_SIZE,
-    Batch,
     HttpOptions,
     Limits,
-    RawDocument,
     RunParameters,
     RunSummary,
     SourceBatch,
@@ -120,24 +119,27 @@ def process_documents(
 
     parts: set[str] = set()
     skipped = len(unchanged)
-    in_flight: deque[
-        tuple[SourceBatch, PrefectFuture[Batch[RawDocument]], PrefectFuture[list[str]]]
-    ] = deque()
+    # Each batch's futures by stage, in order: fetch first, export last.
+    in_flight: deque[tuple[SourceBatch, dict[str, PrefectFuture[Any]]]] = deque()
 
     failed: list[str] = []
 
     def finish_oldest() -> None:
         nonlocal skipped
-        batch, fetched, exported = in_flight.popleft()
+        batch, stages = in_flight.popleft()
         try:
-            parts.update(exported.result())
-            skipped += len(fetched.result().unchanged)
+            parts.update(stages["export"].result())
+            skipped += len(stages["fetch"].result().unchanged)
         except Exception as error:  # one batch's failure must not stop the others
             # Its inputs are not recorded as done: the next run processes them again.
             for location in batch.locations:
                 fingerprints.pop(location, None)
-            failed.append(f"{batch.name} ({len(batch.locations)} inputs): {error}")
-            logger.error("%s failed after its retries: %s", batch.name, error)
+            cause = next(
+                (f"{name}: {f.state.message}" for name, f in stages.items() if f.state.is_failed()),
+                str(error),
+            )
+            failed.append(f"{batch.name} ({len(batch.locations)} inputs): {cause}")
+            logger.error("%s failed after its retries: %s", batch.name, cause)
         done = len(batches) - len(pending) - len(in_flight)
         update_progress_artifact(progress, 100.0 * done / len(batches))
         logger.info("progress: %d/%d batches exported", done, len(batches))
@@ -154,7 +156,18 @@ def process_documents(
         extracted = extract.submit(detected, params.spacy_models, params.processes, timeout)  # type: ignore[call-overload]
         earlier = [fetched, cleaned, detected]
         exported = export_documents.submit(extracted, earlier, output_dir)
-        in_flight.append((batch, fetched, exported))
+        in_flight.append(
+            (
+                batch,
+                {
+                    "fetch": fetched,
+                    "clean": cleaned,
+                    "language": detected,
+                    "entities": extracted,
+                    "export": exported,
+                },
+            )
+        )
         if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:
             finish_oldest()
     while in_flight:

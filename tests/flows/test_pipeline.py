@@ -15,7 +15,9 @@ from prefect.client.schemas.filters import (
 )
 from prefect.states import State
 
+import tasks.clean
 import tasks.language
+from flows.pipeline import process_documents
 from schemas.arrow import OUTPUT_SCHEMAS
 from schemas.models import RunSummary
 from tasks.output import read_dataset
@@ -162,3 +164,57 @@ def test_stage_failing_once_is_retried_and_the_run_completes(
 
     assert task_states(flow_run_id)["language batch-0001"] == ("Completed", 2)
     assert [row["language"] for row in rows(tmp_path / "out", "documents")] == ["en"]
+
+
+def _pages(directory: Path, count: int) -> list[Path]:
+    directory.mkdir()
+    pages = [directory / f"{n}.txt" for n in range(count)]
+    for n, page in enumerate(pages):
+        page.write_text(
+            f"Page {n} {directory}\n\nThe harbour in Busan reopened, report {n} says.\n"
+        )
+    return pages
+
+
+def test_max_documents_leaves_the_rest_for_the_next_run(tmp_path: Path) -> None:
+    _pages(tmp_path / "in", 3)
+    first, _ = run([tmp_path / "in"], tmp_path / "out", limits={"max_documents": 2})
+    assert summary_of(first).model_dump(include={"inputs", "documents", "deferred"}) == {
+        "inputs": 3,
+        "documents": 2,
+        "deferred": 1,
+    }
+    second, _ = run([tmp_path / "in"], tmp_path / "out", limits={"max_documents": 2})
+    counts = {"documents": 1, "unchanged": 2, "deferred": 0}
+    assert summary_of(second).model_dump(include=set(counts)) == counts
+
+
+def test_a_batch_failing_after_its_retries_spares_the_others_and_the_next_run_redoes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pages = _pages(tmp_path / "in", 2)
+    real_clean_batch = tasks.clean.clean_batch
+
+    def first_batch_always_fails(batch: Any, *args: Any) -> Any:
+        if batch.name == "batch-0001":
+            raise RuntimeError("a bug that no retry mends")
+        return real_clean_batch(batch, *args)
+
+    monkeypatch.setattr(tasks.clean, "clean_batch", first_batch_always_fails)
+    state = process_documents(
+        sources=[str(tmp_path / "in")],
+        output=str(tmp_path / "out"),
+        batch_size=1,
+        return_state=True,
+    )
+    assert state.is_failed()
+    assert "1 of 2 batches failed" in str(state.message)
+    assert (
+        "batch-0001 (1 inputs): clean: Task run encountered an exception RuntimeError: a bug "
+        in (str(state.message))
+    )
+    assert [row["source"] for row in rows(tmp_path / "out", "documents")] == [pages[1].as_uri()]
+
+    monkeypatch.undo()
+    again, _ = run([tmp_path / "in"], tmp_path / "out", batch_size=1)
+    assert (summary_of(again).documents, summary_of(again).unchanged) == (1, 1)
