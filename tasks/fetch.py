@@ -126,9 +126,10 @@ def discover(sources: list[str], expand_url: Callable[[str], list[str]]) -> Disc
         if is_url(source):
             matches = expand_url(source)
         elif path.is_dir():
-            files = _walk(path)
+            files, unlisted = _walk(path)
             skipped.extend(str(f.absolute()) for f in files if file_kind(f) is None)
             matches = [str(f.absolute()) for f in files if file_kind(f) is not None]
+            matches += [str(d.absolute()) for d in unlisted]  # fetch rejects them, with why
         elif not path.exists() and _GLOB_CHARS.search(source):
             globbed = [Path(m) for m in sorted(glob.glob(str(path), recursive=True))]
             matches = [str(m.absolute()) for m in globbed if m.is_file()] or [str(path)]
@@ -138,13 +139,17 @@ def discover(sources: list[str], expand_url: Callable[[str], list[str]]) -> Disc
     return Discovered(list(found), skipped)
 
 
-def _walk(directory: Path) -> list[Path]:
-    """Every non-hidden file below `directory`, in a stable order."""
+def _walk(directory: Path) -> tuple[list[Path], list[Path]]:
+    """Every non-hidden file below `directory`, in a stable order, and the directories that
+    could not be listed (os.walk would pass over them in silence)."""
     files: list[Path] = []
-    for root, dirs, names in os.walk(directory):
+    unlisted: list[Path] = []
+    for root, dirs, names in os.walk(
+        directory, onerror=lambda e: unlisted.append(Path(e.filename))
+    ):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         files.extend(Path(root) / name for name in sorted(names) if not name.startswith("."))
-    return files
+    return files, unlisted
 
 
 def read_url_list(path: Path) -> list[str]:

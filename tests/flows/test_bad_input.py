@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from schemas.models import Limits
-from tasks.fetch import read_file
+from tasks.fetch import discover, read_file
 from tests.flows.runs import rows, run
 
 ENGLISH = "The harbour in Busan reopened on Monday after two years of repairs, officials said."
@@ -170,9 +170,9 @@ def test_every_input_is_accounted_for(outcomes: dict[str, Any]) -> None:
     assert summary.inputs == summary.documents + summary.rejects == len(outcomes["rows"])
 
 
-def _read_unprivileged(path: Path) -> tuple[str, str]:
-    """read_file's reject for `path` as an unprivileged user: root reads any file, so a
-    forked child drops to `nobody` first."""
+def as_nobody(function: Callable[[], Any]) -> Any:
+    """`function()` run by an unprivileged user: root reads any file whatever its
+    permissions, so a forked child drops to `nobody` first."""
     reader, writer = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - the child's outcome comes back through the pipe
@@ -180,13 +180,12 @@ def _read_unprivileged(path: Path) -> tuple[str, str]:
             if os.geteuid() == 0:
                 os.setgid(65534)
                 os.setuid(65534)
-            _, rejects = read_file(str(path), MAX_BYTES)
-            os.write(writer, pickle.dumps((rejects[0].reason, rejects[0].detail)))
+            os.write(writer, pickle.dumps(function()))
         finally:
             os._exit(0)
     os.close(writer)
     with os.fdopen(reader, "rb") as result:
-        outcome: tuple[str, str] = pickle.loads(result.read())
+        outcome = pickle.loads(result.read())
     os.waitpid(child, 0)
     return outcome
 
@@ -200,12 +199,28 @@ def open_directory() -> Iterator[Path]:
     shutil.rmtree(directory)
 
 
-def test_a_file_without_read_permission_is_rejected(open_directory: Path) -> None:
+def fetched(location: Path) -> list[tuple[str, str, str]]:
+    """(source, reason, detail) of the rejects when `location` is discovered and read."""
+    found = discover([str(location)], lambda url: [url])
+    rejects = [reject for where in found.locations for reject in read_file(where, MAX_BYTES)[1]]
+    return [(reject.source, reject.reason, reject.detail) for reject in rejects]
+
+
+def test_files_and_directories_without_read_permission_are_rejected(
+    open_directory: Path,
+) -> None:
     locked = open_directory / "locked.txt"
     locked.write_text(ENGLISH)
     locked.chmod(0)
-    reason, detail = _read_unprivileged(locked)
-    assert (reason, detail) == (
-        "unreadable",
-        f"PermissionError: [Errno 13] Permission denied: '{locked}'",
-    )
+    closed = open_directory / "closed"
+    closed.mkdir()
+    (closed / "inside.txt").write_text(ENGLISH)
+    closed.chmod(0)
+    assert sorted(as_nobody(lambda: fetched(open_directory))) == [
+        (closed.as_uri(), "unreadable", "cannot list directory: Permission denied"),
+        (
+            locked.as_uri(),
+            "unreadable",
+            f"PermissionError: [Errno 13] Permission denied: '{locked}'",
+        ),
+    ]

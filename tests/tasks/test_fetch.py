@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -75,6 +77,11 @@ def test_discover_walks_directories_and_expands_globs(tmp_path: Path) -> None:
         ("binary.txt", bytes(range(256)) * 4, "binary"),
         ("notes.pdf", b"%PDF-1.4", "unsupported_type"),
         ("missing.txt", None, "not_found"),
+        ("big.txt", b"x" * 2001, "too_large"),
+        ("big.html.gz", gzip.compress(b" " * 2001), "too_large"),
+        ("damaged.html.gz", gzip.compress(b"<p>page</p>")[:-12], "unreadable"),
+        ("not-gzip.txt.gz", b"plain text", "unreadable"),
+        ("empty.jsonl", b"\n\n", "empty"),
     ],
 )
 def test_unusable_files_become_rejects(
@@ -83,7 +90,7 @@ def test_unusable_files_become_rejects(
     path = tmp_path / name
     if content is not None:
         path.write_bytes(content)
-    documents, rejects = read_file(str(path), max_bytes=1_000_000)
+    documents, rejects = read_file(str(path), max_bytes=2000)
     assert documents == []
     assert [(r.source, r.stage, r.reason) for r in rejects] == [(path.as_uri(), "fetch", reason)]
     assert rejects[0].detail
@@ -143,3 +150,24 @@ def test_doc_id_is_stable_and_content_hashed(tmp_path: Path) -> None:
     assert first.doc_id == again.doc_id and len(first.doc_id) == 16
     assert changed.doc_id == first.doc_id
     assert changed.content_sha256 != first.content_sha256
+
+
+def test_gzipped_inputs_and_long_jsonl_lines(tmp_path: Path) -> None:
+    page = tmp_path / "page.txt.gz"
+    page.write_bytes(gzip.compress("Title\n\nBody text, café.".encode()))
+    lines = tmp_path / "lines.jsonl.gz"
+    long_line = json.dumps({"text": "x" * 3000})
+    lines.write_bytes(gzip.compress(f"{long_line}\n{json.dumps({'text': 'Short.'})}\n".encode()))
+    (document,), _ = read_file(str(page), max_bytes=2000)
+    assert document.content == "Title\n\nBody text, café."
+    documents, rejects = read_file(str(lines), max_bytes=2000)
+    assert [d.content for d in documents] == ["Short."]
+    assert [(r.source, r.reason) for r in rejects] == [(f"{lines.as_uri()}#L1", "too_large")]
+
+
+def test_directories_and_pipes_named_as_files_are_rejected(tmp_path: Path) -> None:
+    (tmp_path / "folder.txt").mkdir()
+    os.mkfifo(tmp_path / "pipe.txt")
+    for name, detail in [("folder.txt", "a directory"), ("pipe.txt", "not a regular file")]:
+        _, (reject,) = read_file(str(tmp_path / name), max_bytes=2000)
+        assert (reject.reason, detail in reject.detail) == ("unsupported_type", True)
