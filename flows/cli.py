@@ -65,7 +65,7 @@ def print_summary(summary: RunSummary) -> None:
     console.print(
         f"\n[bold]{summary.inputs}[/] inputs -> [green]{summary.documents} documents[/], "
         f"[yellow]{summary.rejects} rejects[/], {summary.unchanged} unchanged since an "
-        f"earlier run, {summary.deferred} left for the next run\n"
+        f"earlier run, {summary.deferred} left for the next run, {summary.failed} failed\n"
         f"Output [cyan]{summary.output}[/] now holds {summary.total_documents} "
         f"documents and {summary.total_rejects} rejects"
     )

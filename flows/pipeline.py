@@ -123,9 +123,10 @@ def process_documents(
     in_flight: deque[tuple[SourceBatch, dict[str, PrefectFuture[Any]]]] = deque()
 
     failed: list[str] = []
+    failed_inputs = 0
 
     def finish_oldest() -> None:
-        nonlocal skipped
+        nonlocal skipped, failed_inputs
         batch, stages = in_flight.popleft()
         try:
             parts.update(stages["export"].result())
@@ -139,15 +140,16 @@ def process_documents(
                 str(error),
             )
             failed.append(f"{batch.name} ({len(batch.locations)} inputs): {cause}")
+            failed_inputs += len(batch.locations)
             logger.error("%s failed after its retries: %s", batch.name, cause)
         done = len(batches) - len(pending) - len(in_flight)
         update_progress_artifact(progress, 100.0 * done / len(batches))
         logger.info("progress: %d/%d batches exported", done, len(batches))
 
+    timeout = limits.stage_timeout_seconds
     pending = deque(batches)
     while pending:
         batch = pending.popleft()
-        timeout = limits.stage_timeout_seconds
         # Each stage receives the previous stage's future; Prefect resolves it before running.
         # (Prefect's typed `submit` overload does not accept futures in place of values.)
         fetched = fetch_documents.submit(batch, *web)
@@ -175,17 +177,18 @@ def process_documents(
     if batches:
         update_progress_artifact(progress, 100.0)
 
-    summary = finalize(output_dir, parts, fingerprints, skipped, len(deferred))
+    summary = finalize(output_dir, parts, fingerprints, skipped, len(deferred), failed_inputs)
     publish_summary(summary)
     logger.info(
         "%d inputs: %d documents and %d rejects written %s, %d unchanged, %d left for the "
-        "next run; output %s now holds %d documents and %d rejects",
+        "next run, %d in failed batches; output %s now holds %d documents and %d rejects",
         summary.inputs,
         summary.documents,
         summary.rejects,
         summary.rejects_by_reason,
         summary.unchanged,
         summary.deferred,
+        summary.failed,
         output_dir,
         summary.total_documents,
         summary.total_rejects,

@@ -236,11 +236,12 @@ class RunSummary(Record):
     """What a run produced, read back from the output it wrote."""
 
     output: str
-    inputs: int = Field(description="documents + rejects + unchanged + deferred, this run")
+    inputs: int = Field(description="documents + rejects + unchanged + deferred + failed")
     documents: int = Field(description="documents written by this run")
     rejects: int = Field(description="rejects written by this run")
     unchanged: int = Field(description="inputs skipped: unchanged since an earlier run")
     deferred: int = Field(description="inputs left for the next run by `max_documents`")
+    failed: int = Field(description="inputs of batches that failed after their retries")
     rejects_by_reason: dict[str, int]
     documents_by_language: dict[str, int]
     top_entities: list[tuple[str, str, int]] = Field(description="(text, label, mentions)")

@@ -245,7 +245,9 @@ def total_rows(output: Path, dataset: str) -> int:
     return sum(pq.ParquetFile(output / part).metadata.num_rows for part in _parts(output, dataset))
 
 
-def summarize(output: Path, new_parts: set[str], unchanged: int, deferred: int = 0) -> RunSummary:
+def summarize(
+    output: Path, new_parts: set[str], unchanged: int, deferred: int = 0, failed: int = 0
+) -> RunSummary:
     """What this run wrote (read back from its parts), what it skipped, and the totals."""
     parts = _by_dataset(new_parts)
     documents = read_dataset(output, "documents", ["language"], parts["documents"])
@@ -256,11 +258,12 @@ def summarize(output: Path, new_parts: set[str], unchanged: int, deferred: int =
     )
     return RunSummary(
         output=str(output),
-        inputs=documents.num_rows + rejects.num_rows + unchanged + deferred,
+        inputs=documents.num_rows + rejects.num_rows + unchanged + deferred + failed,
         documents=documents.num_rows,
         rejects=rejects.num_rows,
         unchanged=unchanged,
         deferred=deferred,
+        failed=failed,
         rejects_by_reason=_counts(rejects, "reason"),
         documents_by_language=_counts(documents, "language"),
         top_entities=[(text, label, n) for (text, label), n in mentions.most_common(TOP_ENTITIES)],
@@ -295,10 +298,11 @@ def finalize(
     fingerprints: dict[str, Fingerprint],
     unchanged: int,
     deferred: int,
+    failed: int,
 ) -> RunSummary:
     """Merge the run's parts into the output, remember its inputs, and summarise the run."""
     replaced = finalize_output(output)
     if replaced:
         get_run_logger().info("replaced older rows of re-processed sources in %s", replaced)
     record_inputs(output, fingerprints)
-    return summarize(output, new_parts, unchanged, deferred)
+    return summarize(output, new_parts, unchanged, deferred, failed)

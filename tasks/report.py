@@ -44,7 +44,9 @@ def render_summary(summary: RunSummary) -> str:
         f"Output: `{summary.output}`",
         "",
         f"**{summary.inputs}** inputs: **{summary.documents}** documents, "
-        f"**{summary.rejects}** rejects, **{summary.unchanged}** unchanged since an earlier run.",
+        f"**{summary.rejects}** rejects, **{summary.unchanged}** unchanged since an earlier run, "
+        f"**{summary.deferred}** left for the next run, **{summary.failed}** in failed batches "
+        "(processed again by the next run).",
         "",
         f"The output now holds {summary.total_documents} documents and "
         f"{summary.total_rejects} rejects.",

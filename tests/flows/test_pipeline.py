@@ -6,6 +6,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -13,6 +14,7 @@ from prefect.client.schemas.filters import (
     ArtifactFilter,
     ArtifactFilterFlowRunId,
 )
+from prefect.client.schemas.objects import Artifact
 from prefect.states import State
 
 import tasks.clean
@@ -76,10 +78,7 @@ def test_seed_and_bad_inputs_end_to_end(seed_copy: Path, tmp_path: Path) -> None
     for dataset, schema in OUTPUT_SCHEMAS.items():
         assert read_dataset(output, dataset).schema == schema
 
-    with get_client(sync_client=True) as client:
-        artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
-        )
+    artifacts = _artifacts(flow_run_id)
     assert {a.key for a in artifacts} >= {
         "docpipe-run-summary",
         "docpipe-documents-by-language",
@@ -105,6 +104,18 @@ def test_same_input_into_a_new_output_reuses_cached_stages(seed_copy: Path, tmp_
         assert states[f"{stage} batch-0001"][0] == "Cached", states
     assert {dataset: rows(tmp_path / "second", dataset) for dataset in OUTPUT_SCHEMAS} == first
     assert len(first["documents"]) == 2
+
+
+def _artifacts(flow_run_id: UUID | None) -> list[Artifact]:
+    assert flow_run_id is not None
+    with get_client(sync_client=True) as client:
+        return client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+
+
+def _summary_artifact(flow_run_id: UUID | None) -> str:
+    return str(next(a.data for a in _artifacts(flow_run_id) if a.key == "docpipe-run-summary"))
 
 
 def summary_of(state: State[Any]) -> RunSummary:
@@ -214,6 +225,8 @@ def test_a_batch_failing_after_its_retries_spares_the_others_and_the_next_run_re
         in (str(state.message))
     )
     assert [row["source"] for row in rows(tmp_path / "out", "documents")] == [pages[1].as_uri()]
+    published = _summary_artifact(state.state_details.flow_run_id)
+    assert "**2** inputs: **1** documents" in published and "**1** in failed batches" in published
 
     monkeypatch.undo()
     again, _ = run([tmp_path / "in"], tmp_path / "out", batch_size=1)
