@@ -41,6 +41,9 @@ STAGE_TASK_OPTIONS: dict[str, Any] = {
     **RETRY_OPTIONS,
     "persist_result": True,
     "cache_expiration": timedelta(days=30),
+    # Prefect otherwise keeps the last 1,000 results in memory: the flow process would grow
+    # with the corpus. The next stage reads a persisted result back instead.
+    "cache_result_in_memory": False,
 }
 
 
