@@ -176,10 +176,11 @@ class Limits(Record):
     )
     stage_timeout_seconds: float = Field(
         default=300.0,
-        gt=0,
+        ge=10,
         description="longest a stage may work on one batch share in a worker process; past "
         "it, the share's documents are retried one by one and a document that alone takes "
-        "this long is rejected as `timeout`",
+        "this long is rejected as `timeout` (at least 10 s: the time counts a new worker's "
+        "start, a few seconds)",
     )
 
 

@@ -54,6 +54,9 @@ def test_flow_parameters_are_the_run_parameters_model() -> None:
         ({"batch_size": 0}, "batch_size"),
         ({"sources": []}, "sources"),
         ({"unknown": 1}, "unknown"),
+        ({"limits": {"max_document_bytes": 10}}, "limits.max_document_bytes"),
+        ({"limits": {"max_documents": 0}}, "limits.max_documents"),
+        ({"limits": {"stage_timeout_seconds": 1}}, "limits.stage_timeout_seconds"),
     ],
 )
 def test_bad_parameters_name_their_field(changes: dict[str, object], field: str) -> None:
