@@ -269,9 +269,7 @@ def _dask(work: Path, options: argparse.Namespace) -> None:
     from tests.bench.corpus import write_corpus
 
     size = max(options.documents // 3, options.batch_size * 4)
-    # A batch's stages are Dask tasks: sixteen batches share out over two workers evenly,
-    # where four (800 documents in batches of 200) leave one worker idle at the end.
-    batch_size = max(size // 16, 1)
+    batch_size = options.batch_size
     rates = []
     for workers in (1, 2):  # a corpus each: no cached stage results from the other run
         corpus = write_corpus(work / f"dask-corpus-{workers}", size, options.words, seed=workers)
