@@ -201,15 +201,13 @@ def _rows_to_keep(unit: dict[str, Path], seen: set[str]) -> dict[str, pa.Table] 
             seen.update(sources)
     if not any(pc.any(mask).as_py() for mask in stale.values()):
         return None
-    kept = {
-        dataset: pq.read_table(unit[dataset]).filter(pc.invert(mask))
-        for dataset, mask in stale.items()
-    }
+    tables = {dataset: pq.read_table(unit[dataset]) for dataset in stale}
+    kept = {dataset: tables[dataset].filter(pc.invert(mask)) for dataset, mask in stale.items()}
     if "entities" in unit:
-        dropped = pq.read_table(unit["documents"], columns=["doc_id"]).filter(stale["documents"])
+        dropped = tables["documents"].filter(stale["documents"])["doc_id"]
         entities = pq.read_table(unit["entities"])
         kept["entities"] = entities.filter(
-            pc.invert(pc.is_in(entities["doc_id"], value_set=dropped["doc_id"]))
+            pc.invert(pc.is_in(entities["doc_id"], value_set=dropped))
         )
     return kept
 
