@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from enum import Enum, auto
 from zoneinfo import ZoneInfo
 
-from tasks.page import Extracted
+from tasks.page import CJK_ROLES, ROLE_WORDS, Extracted, people
 
 _SKIP_LINK = re.compile(
     r"(?:go|skip|jump) to (?:the )?(?:main )?(?:contents?|article|navigation|story)"
@@ -40,17 +40,15 @@ EDITIONS = {
 _EDITION = "|".join(sorted((re.escape(name) for name in EDITIONS), key=len, reverse=True))
 _SWITCHER = re.compile(rf"(?:{_EDITION})(?:\s*[|/·,]?\s*(?:{_EDITION}))*", re.IGNORECASE)
 _EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-_ROLE_WORD = r"(?:Staff|Senior|Chief|Special|Reporter|Correspondent|Writer|Editor)\b"
-_NAME_WORD = rf"(?!{_ROLE_WORD})[A-Z][\w'’.-]*"
+_NAME_WORD = rf"(?!(?:{ROLE_WORDS})\b)[A-Z][\w'’.-]*"
 _NAME = rf"(?:{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}}|[가-힣]{{2,4}}|[\u4e00-\u9fff]{{2,4}})"
-_ROLE = (
-    r"(?:(?:Staff|Senior|Chief|Special)\s+)?(?:Reporter|Correspondent|Writer|Editor)"
-    r"|기자|특파원|記者|特派員|记者|特派员"
-)
-# "By Kim Ji-hoon Staff Reporter", "By Jane Doe, Correspondent", "홍길동 기자 hong@x.com",
-# "记者 崔允贞 报道", "山田太郎記者", "yshwang@donga.com", "a@x.com; b@x.com"
+# A job title or desk: "Staff Reporter", "Environment Correspondent", "Seoul Bureau Chief".
+_ROLE = rf"(?:[A-Z][\w&'’.-]*\s+){{0,3}}(?:{ROLE_WORDS})\b|(?:[가-힣]{{1,4}})?(?:{CJK_ROLES})"
+# "By Kim Ji-hoon Staff Reporter", "By Jane Doe, Correspondent", "By Business Desk",
+# "홍길동 기자 hong@x.com", "记者 崔允贞 报道", "山田太郎記者", "yshwang@donga.com",
+# "a@x.com; b@x.com"
 _BYLINE = re.compile(
-    rf"(?:By\s+(?P<by>{_NAME})\.?(?:\s*,?\s*{_ROLE})?"
+    rf"(?:By\s+(?P<by>{_NAME})\.?(?:\s*,?\s*{_ROLE})?|By\s+(?:{_ROLE})"
     rf"|(?:记者|記者)\s*(?P<prefixed>{_NAME})(?:\s*报道)?"
     rf"|(?P<named>{_NAME})\s*(?:{_ROLE}))?"
     rf"[\s,]*(?P<emails>(?:{_EMAIL}[\s,;/]*)*)"
@@ -71,8 +69,10 @@ _CAPTION = re.compile(
 _BUTTON = (
     r"(?:share(?: this(?: article)?)?|print(?: this(?: article)?)?|e-?mail|facebook|twitter|x"
     r"|linkedin|kakao(?:talk|story)?|line|naver|band|weibo|wechat|whatsapp|telegram|reddit"
-    r"|font size|text size|a\+|a-|a|listen|save|bookmark|comments?|copy link|scrap"
-    r"|공유(?:하기)?|인쇄|글자\s*크기|스크랩|댓글|印刷|共有|文字サイズ|分享|打印|字号|字體|收藏)"
+    r"|font size|text size|a\+|a-|a|listen|save|bookmark|comments?|copy (?:link|url)|scrap"
+    r"|공유(?:하기)?|인쇄|글자\s*크기|스크랩|댓글|페이스북|트위터|카카오톡|(?:url|링크)\s*복사"
+    r"|印刷|共有|シェア|ツイート|文字サイズ|(?:url|リンク)をコピー"
+    r"|分享|打印|字号|字體|收藏|微博|微信|复制链接|複製連結)"
 )
 _BUTTONS = re.compile(rf"{_BUTTON}(?:\s*[|/·,]?\s*{_BUTTON})*", re.IGNORECASE)
 _MONTHS = {
@@ -104,6 +104,10 @@ _ONE_DATELINE = re.sub(r"\(\?P<\w+>", "(?:", _DATELINE_ITEM.pattern)  # unnamed,
 _DATELINE = re.compile(rf"{_ONE_DATELINE}(?:[\s,|·/]*{_ONE_DATELINE})*[\s,|·/]*", re.IGNORECASE)
 _PUBLISHED_KINDS = ("posted", "published", "입력", "記事入力", "发布时间", "發布時間", "发表时间")
 _TITLE_MAX_CHARS = 200
+# A line this short that is no sentence ("Copy URL", "Pinterest") is furniture when it
+# stands in a run of furniture at the head or the tail.
+_FRAGMENT_CHARS = 24
+_FRAGMENT_WORDS = 3
 _SENTENCE_END = (".", "!", "?", "。", "！", "？", "다.")
 
 
@@ -163,12 +167,36 @@ def _byline(line: str) -> tuple[list[str], list[str]] | None:
     if match is None:
         return None
     names = [name for name in (match["by"], match["prefixed"], match["named"]) if name]
-    emails = re.findall(_EMAIL, match["emails"] or "")
-    return (names, emails) if names or emails else None
+    return names, re.findall(_EMAIL, match["emails"] or "")
 
 
 def _looks_like_title(line: str) -> bool:
     return len(line) <= _TITLE_MAX_CHARS and not line.endswith(_SENTENCE_END)
+
+
+def _is_fragment(line: str) -> bool:
+    return (
+        len(line) <= _FRAGMENT_CHARS
+        and len(line.split()) <= _FRAGMENT_WORDS
+        and not line.endswith(_SENTENCE_END)
+    )
+
+
+def _furniture_run(
+    lines: list[str], kinds: list[Kind], where: set[Kind], span: range, *, beside: bool
+) -> int:
+    """How many lines of `span` (walked in its order) form a run of furniture.
+
+    A run holds furniture of the kinds allowed `where` and short fragments; it counts only
+    if it holds such a furniture line or comes right after furniture (`beside`), so a body
+    that ends on a short line keeps it, while an unnamed button beside a byline goes with it.
+    """
+    length = 0
+    for index in span:
+        if kinds[index] not in where and not _is_fragment(lines[index]):
+            break
+        length += 1
+    return length if beside or any(kinds[i] in where for i in span[:length]) else 0
 
 
 def _keep_facts(page: Extracted, line: str, kind: Kind, timezone: ZoneInfo) -> None:
@@ -200,16 +228,32 @@ def clean_page_dump(text: str, timezone: ZoneInfo) -> Extracted:
     while start < len(lines):
         if kinds[start] in _HEAD:
             _keep_facts(page, lines[start], kinds[start], timezone)
+            start += 1
         elif page.title is None and kinds[start] is Kind.TEXT and _looks_like_title(lines[start]):
             page.title = lines[start]
+            start += 1
+        elif run := _furniture_run(
+            lines,
+            kinds,
+            _HEAD,
+            range(start, len(lines)),
+            beside=start > 0 and kinds[start - 1] in _HEAD,
+        ):
+            for index in range(start, start + run):
+                _keep_facts(page, lines[index], kinds[index], timezone)
+            start += run
         else:
             break
-        start += 1
     related = next((i for i in range(start, len(lines)) if kinds[i] is Kind.RELATED), None)
     end = len(lines) if related is None else related
-    while end > start and kinds[end - 1] in _TAIL:
-        end -= 1
+    while run := _furniture_run(
+        lines, kinds, _TAIL, range(end - 1, start - 1, -1), beside=end < len(lines)
+    ):
+        end -= run
     for index in range(end, len(lines)):  # a byline below a related block still counts
         _keep_facts(page, lines[index], kinds[index], timezone)
     page.paragraphs = [lines[i] for i in range(start, end) if kinds[i] not in _ANYWHERE]
+    # A page that only says when it was updated was first published then, as far as it shows.
+    page.published_at = page.published_at or page.updated_at
+    page.authors = people(page.authors)
     return page

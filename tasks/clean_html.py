@@ -20,7 +20,7 @@ import trafilatura
 from lxml import etree
 from trafilatura.settings import Document as ExtractedPage
 
-from tasks.page import Extracted
+from tasks.page import Extracted, people
 
 _SHORT_ARTICLE_CHARS = 1000
 _PARSER_DEPTH = 256  # libxml2's limit without XML_PARSE_HUGE
@@ -88,7 +88,7 @@ def _extract(html: str, source: str, timezone: ZoneInfo) -> Extracted:
     published = None
     if result.date:
         published = datetime.fromisoformat(result.date).replace(tzinfo=timezone).astimezone(UTC)
-    authors = [name.strip() for name in (result.author or "").split(";") if name.strip()]
+    authors = people((result.author or "").split(";"))
     paragraphs = [p for p in (_folded(line) for line in text.splitlines()) if p]
     if paragraphs and paragraphs[0] == result.title:  # the headline is a field, not body
         paragraphs = paragraphs[1:]

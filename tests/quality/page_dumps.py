@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 TIMEZONE = ZoneInfo("Asia/Seoul")
@@ -118,6 +119,7 @@ CASES = [
         name="en: only an update time",
         dump="Storm Warning Lifted\n\nUpdated Jul. 9, 2012\n\nThe storm warning was lifted.\n",
         title="Storm Warning Lifted",
+        published_at=utc(2012, 7, 8, 15, 0),
         updated_at=utc(2012, 7, 8, 15, 0),
         body=["The storm warning was lifted."],
     ),
@@ -225,6 +227,97 @@ CASES = [
             "渔船中午前回到了停泊地。",
             "记者会上，港务局长宣布了新的安全计划。",
         ],
+    ),
+]
+
+
+def _buttons_and_roles(
+    name: str, head: list[str], body: list[str], tail: list[str], **fields: Any
+) -> DumpCase:
+    """A dump whose bylines carry job titles or desks and whose buttons (some of them named
+    by no rule) stand around the e-mail, with only an update time."""
+    return DumpCase(name=name, dump="\n".join([*head, *body, *tail]), body=body, **fields)
+
+
+UPDATED = utc(2014, 2, 2, 23, 0)  # 08:00 in Seoul
+CASES += [
+    _buttons_and_roles(
+        "en: job title and desk in bylines, e-mail before share buttons, only an update time",
+        head=[
+            "Flood Defences Tested",
+            "Updated Feb. 3, 2014 08:00",
+            "By Sarah Jones, Environment Correspondent",
+            "Facebook | Twitter",
+            "Flipboard",
+        ],
+        body=[
+            "Engineers tested the new flood gates on Sunday as the river rose.",
+            "The council said the gates held.",
+        ],
+        tail=[
+            "By Business Desk",
+            "sarah.jones@example.com",
+            "Facebook",
+            "Twitter",
+            "Pinterest",
+            "Copy URL",
+        ],
+        title="Flood Defences Tested",
+        published_at=UPDATED,
+        updated_at=UPDATED,
+        authors=["Sarah Jones"],
+        author_emails=["sarah.jones@example.com"],
+    ),
+    _buttons_and_roles(
+        "ko: 전문기자 byline, e-mail before 공유 buttons, only 수정",
+        head=[
+            "홍수 방어벽 점검",
+            "수정 2014-02-03 08:00",
+            "김지훈 환경전문기자",
+            "페이스북",
+            "트위터",
+        ],
+        body=[
+            "일요일 강물이 불어나자 기술자들이 새 홍수 방어벽을 시험했다.",
+            "시의회는 방어벽이 버텼다고 밝혔다.",
+        ],
+        tail=["kim@example.com", "페이스북", "트위터", "밴드 공유", "URL 복사"],
+        title="홍수 방어벽 점검",
+        published_at=UPDATED,
+        updated_at=UPDATED,
+        authors=["김지훈"],
+        author_emails=["kim@example.com"],
+    ),
+    _buttons_and_roles(
+        "ja: 特派員 byline, e-mail before シェア buttons, only 最終更新",
+        head=[
+            "防潮堤を点検",
+            "最終更新 : 2014/02/03 08:00",
+            "山田太郎特派員",
+            "ツイート",
+            "シェア",
+        ],
+        body=[
+            "日曜日、川の水位が上がる中、技術者が新しい水門を試験した。",
+            "市は水門が持ちこたえたと発表した。",
+        ],
+        tail=["yamada@example.jp", "ツイート", "シェア", "はてブ", "URLをコピー"],
+        title="防潮堤を点検",
+        published_at=UPDATED,
+        updated_at=UPDATED,
+        authors=["山田太郎"],
+        author_emails=["yamada@example.jp"],
+    ),
+    _buttons_and_roles(
+        "zh: 特派员 byline, e-mail before 分享 buttons, only 更新时间",
+        head=["防洪闸门接受测试", "更新时间 2014.02.03 08:00", "崔允贞 特派员", "分享", "微博"],
+        body=["周日河水上涨时，工程师测试了新的防洪闸门。", "市政府表示闸门经受住了考验。"],
+        tail=["cui@example.cn", "微信", "微博", "QQ空间", "复制链接"],
+        title="防洪闸门接受测试",
+        published_at=UPDATED,
+        updated_at=UPDATED,
+        authors=["崔允贞"],
+        author_emails=["cui@example.cn"],
     ),
 ]
 
