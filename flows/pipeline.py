@@ -28,6 +28,7 @@ from tasks.fetch import discover_sources, fetch_documents
 from tasks.language import detect_languages
 from tasks.output import finalize, plan_run
 from tasks.report import publish_summary
+from tasks.site_furniture import site_of
 
 # Batches whose stages may run at once: two per core keeps every worker busy while the
 # next batch is fetched, and memory does not grow with the corpus.
@@ -96,6 +97,8 @@ def process_documents(
     todo, unchanged, deferred, fingerprints = plan_run(
         locations, output_dir, params.full_refresh, limits.max_documents
     )
+    # A site's pages side by side: each batch learns the furniture of the sites it holds.
+    todo = sorted(todo, key=site_of)
     batches = [
         SourceBatch(name=f"batch-{number:04d}", locations=todo[start : start + params.batch_size])
         for number, start in enumerate(range(0, len(todo), params.batch_size), start=1)
@@ -153,7 +156,7 @@ def process_documents(
         # Each stage receives the previous stage's future; Prefect resolves it before running.
         # (Prefect's typed `submit` overload does not accept futures in place of values.)
         fetched = fetch_documents.submit(batch, *web)
-        cleaned = clean.submit(fetched, params.timezone, params.processes, timeout)  # type: ignore[call-overload]
+        cleaned = clean.submit(fetched, params.timezone, params.processes, timeout, output_dir)  # type: ignore[call-overload]
         detected = detect.submit(cleaned, params.processes, timeout)
         extracted = extract.submit(detected, params.spacy_models, params.processes, timeout)  # type: ignore[call-overload]
         earlier = [fetched, cleaned, detected]

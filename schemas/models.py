@@ -117,6 +117,14 @@ class EntityMention(Record):
     language: str
 
 
+class SitePage(Record):
+    """What the site-furniture memory keeps of one page (a row of `OUT/_state/sites/`)."""
+
+    site: str = Field(description="host of a web page, folder of a file")
+    doc_id: str
+    units: list[int] = Field(description="fingerprints of the page's lines or text blocks")
+
+
 DocumentT = TypeVar("DocumentT", bound=SourceDocument)
 
 
@@ -128,6 +136,9 @@ class Batch(Record, Generic[DocumentT]):
     rejects: list[Reject]
     unchanged: list[str] = Field(
         default_factory=list, description="sources already in the output with this content"
+    )
+    site_pages: list[SitePage] = Field(
+        default_factory=list, description="pages the clean stage saw, for the site memory"
     )
 
 
@@ -266,6 +277,7 @@ __all__ = [
     "RunParameters",
     "RunSummary",
     "RunnerKind",
+    "SitePage",
     "SourceBatch",
     "SourceDocument",
     "Stage",

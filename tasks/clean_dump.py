@@ -23,6 +23,7 @@ from enum import Enum, auto
 from zoneinfo import ZoneInfo
 
 from tasks.page import CJK_ROLES, ROLE_WORDS, Extracted, people
+from tasks.site_furniture import without_furniture
 
 _SKIP_LINK = re.compile(
     r"(?:go|skip|jump) to (?:the )?(?:main )?(?:contents?|article|navigation|story)"
@@ -217,10 +218,18 @@ def _keep_facts(page: Extracted, line: str, kind: Kind, timezone: ZoneInfo) -> N
         page.author_emails.extend(email for email in emails if email not in page.author_emails)
 
 
-def clean_page_dump(text: str, timezone: ZoneInfo) -> Extracted:
-    """Remove a page dump's furniture; keep its facts as fields."""
-    lines = [" ".join(line.split()) for line in text.lstrip("\ufeff").splitlines()]
-    lines = [line for line in lines if line]  # split() folds NBSP, tabs and CR too
+def dump_lines(text: str) -> list[str]:
+    """The page's non-blank lines, spacing folded (split() folds NBSP, tabs and CR too)."""
+    lines = (" ".join(line.split()) for line in text.lstrip("\ufeff").splitlines())
+    return [line for line in lines if line]
+
+
+def clean_page_dump(
+    text: str, timezone: ZoneInfo, site_furniture: frozenset[int] = frozenset()
+) -> Extracted:
+    """Remove a page dump's furniture (the lines its site repeats, then the rules'); keep its
+    facts as fields."""
+    lines = without_furniture(dump_lines(text), site_furniture)
     kinds = [classify(line) for line in lines]
     page = Extracted(paragraphs=[])
 

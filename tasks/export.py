@@ -9,27 +9,23 @@ How a run's parts join the earlier ones is `tasks.output`'s business.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from schemas.arrow import OUTPUT_SCHEMAS
 from schemas.models import Batch, Document, Reject
 from tasks.common import RETRY_OPTIONS, content_hash
+from tasks.layout import PART_PREFIX, PART_SUFFIX, write_atomically
+from tasks.site_furniture import remember
 
 # Arrow's default allocator (mimalloc) keeps freed memory for reuse: the flow process, which
 # builds and reads a few tables per batch, grew with the corpus (+120 MB from 200 to 2,000
 # documents). The system allocator gives it back.
 pa.set_memory_pool(pa.system_memory_pool())
-
-PART_PREFIX = "part-"
-PART_SUFFIX = ".parquet"
-TEMPORARY_SUFFIX = ".tmp"
 
 
 def part_name(documents: list[Document], rejects: list[Reject]) -> str:
@@ -51,15 +47,6 @@ def batch_tables(documents: list[Document], rejects: list[Reject]) -> dict[str, 
         dataset: pa.Table.from_pylist(rows[dataset], schema=schema)
         for dataset, schema in OUTPUT_SCHEMAS.items()
     }
-
-
-def write_atomically(table: pa.Table, path: Path) -> None:
-    """Write to a temporary file beside `path`, flush it to disk, then rename it into place."""
-    temporary = path.with_name(path.name + TEMPORARY_SUFFIX)
-    pq.write_table(table, temporary, compression="zstd")
-    with temporary.open("rb") as written:
-        os.fsync(written.fileno())
-    os.replace(temporary, path)
 
 
 def export_batch(documents: list[Document], rejects: list[Reject], output: Path) -> list[str]:
@@ -95,9 +82,11 @@ def export_batch(documents: list[Document], rejects: list[Reject], output: Path)
     **RETRY_OPTIONS,
 )
 def export_documents(batch: Batch[Document], earlier: list[Batch[Any]], output: Path) -> list[str]:
-    """Write the batch's documents and the rejects of every stage (`earlier` ones included)."""
+    """Write the batch's documents and the rejects of every stage (`earlier` ones included),
+    and add the pages cleaning saw to their sites' memory."""
     rejects = [reject for stage in (*earlier, batch) for reject in stage.rejects]
     parts = export_batch(batch.documents, rejects, output)
+    remember(output, [page for stage in earlier for page in stage.site_pages])
     get_run_logger().info(
         "export %s: %d documents, %d rejects in %s",
         batch.name,

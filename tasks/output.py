@@ -25,10 +25,10 @@ from prefect.cache_policies import NO_CACHE
 from schemas.arrow import OUTPUT_SCHEMAS
 from schemas.models import RunSummary
 from tasks.common import RETRY_OPTIONS, content_hash
-from tasks.export import PART_PREFIX, PART_SUFFIX, TEMPORARY_SUFFIX, write_atomically
 from tasks.http import is_url
+from tasks.layout import PART_PREFIX, PART_SUFFIX, STATE, TEMPORARY_SUFFIX, write_atomically
+from tasks.site_furniture import fold_memory
 
-STATE = "_state"
 INPUTS_FILE = "inputs.parquet"
 TOP_ENTITIES = 10
 _INPUTS_SCHEMA = pa.schema(
@@ -300,6 +300,7 @@ def finalize(
 ) -> RunSummary:
     """Merge the run's parts into the output, remember its inputs, and summarise the run."""
     replaced = finalize_output(output)
+    fold_memory(output)
     if replaced:
         get_run_logger().info("replaced older rows of re-processed sources in %s", replaced)
     record_inputs(output, fingerprints)

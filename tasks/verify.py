@@ -15,8 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from schemas.arrow import OUTPUT_SCHEMAS
-from tasks.export import PART_PREFIX, PART_SUFFIX
-from tasks.output import STATE
+from tasks.layout import PART_PREFIX, PART_SUFFIX, STATE
 
 _SHOWN = 5  # duplicates or strays named per problem
 
@@ -84,7 +83,8 @@ def verify_output(output: Path) -> Verification:
                 if doc_id in doc_ids:
                     duplicate_ids.append(doc_id)
                 doc_ids[doc_id] = path.name
-    strays = [str(p) for p in (output / STATE).glob("*") if p.suffix != PART_SUFFIX]
+    state = (output / STATE).rglob("*")
+    strays = [str(p) for p in state if p.is_file() and p.suffix != PART_SUFFIX]
     if strays:
         found.problems.append(f"temporary or stray files in {output / STATE}: {_named(strays)}")
     if duplicate_ids:

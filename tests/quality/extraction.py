@@ -1,4 +1,4 @@
-"""Extraction quality on the article-extraction benchmark pages, by the benchmark's metric.
+"""Extraction quality on benchmark pages, by the article-extraction benchmark's metric.
 
 The metric is the benchmark's own: texts split into `\\w+` tokens, multisets of 4-token
 shingles compared per page (tp, fp, fn normalised to sum 1 so that pages weigh equally),
@@ -65,20 +65,33 @@ def score(counts: list[tuple[float, float, float]]) -> Score:
     return Score(precision, recall)
 
 
-def load_pages(directory: Path = PAGES) -> dict[str, tuple[str, str]]:
-    """id -> (html, true article body)."""
+@dataclass(frozen=True)
+class Page:
+    html: str
+    truth: str
+    dataset: str  # the sub-dataset a page comes from (wceb-dev has several)
+
+
+def load_pages(directory: Path = PAGES) -> dict[str, Page]:
+    """id -> page, for a folder laid out as the benchmark's (`html/<id>.html.gz`,
+    `ground-truth.json`)."""
     truth = json.loads((directory / "ground-truth.json").read_text(encoding="utf-8"))
     return {
-        page_id: (
-            gzip.decompress((directory / "html" / f"{page_id}.html.gz").read_bytes()).decode(),
-            entry["articleBody"],
+        page_id: Page(
+            html=gzip.decompress((directory / "html" / f"{page_id}.html.gz").read_bytes()).decode(),
+            truth=entry["articleBody"],
+            dataset=entry.get("dataset", directory.name),
         )
         for page_id, entry in sorted(truth.items())
     }
 
 
-def trafilatura_alone(html: str) -> str:
-    """The benchmark's own trafilatura run, with the best settings measured here."""
+def trafilatura_default(html: str) -> str:
+    return trafilatura.extract(html) or ""
+
+
+def trafilatura_precise(html: str) -> str:
+    """The best settings of trafilatura alone measured here."""
     return trafilatura.extract(html, favor_precision=True, include_comments=False) or ""
 
 
@@ -87,17 +100,12 @@ def docpipe(html: str) -> str:
 
 
 EXTRACTORS: dict[str, Callable[[str], str]] = {
-    "trafilatura": trafilatura_alone,
+    "trafilatura": trafilatura_default,
+    "trafilatura-precise": trafilatura_precise,
     "docpipe": docpipe,
 }
 
 
-def evaluate(
-    extractor: Callable[[str], str], pages: dict[str, tuple[str, str]]
-) -> tuple[Score, dict[str, float]]:
-    """The overall score and each page's F1."""
-    counts = {
-        page_id: page_counts(truth, extractor(html)) for page_id, (html, truth) in pages.items()
-    }
-    per_page = {page_id: score([c]).f1 for page_id, c in counts.items()}
-    return score(list(counts.values())), per_page
+def evaluate(extractor: Callable[[str], str], pages: dict[str, Page]) -> Score:
+    """The overall score of `extractor` on `pages`."""
+    return score([page_counts(page.truth, extractor(page.html)) for page in pages.values()])

@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 from schemas.models import Reject
-from tasks.export import export_batch, write_atomically
+from tasks.export import export_batch
+from tasks.layout import write_atomically
 from tasks.output import (
     finalize_output,
     plan_inputs,
