@@ -46,20 +46,21 @@ class Text:
         return f" {' '.join(self._words)} "
 
     def contains(self, paragraph: str) -> bool:
-        words = _words(paragraph)
+        return self._holds(_words(paragraph))
+
+    def _holds(self, words: list[str]) -> bool:
         if len(words) < _GRAM:
             return not words or f" {' '.join(words)} " in self._joined
         grams = _grams(words)
-        return sum(gram in self._grams for gram in grams) >= CONTAINED * len(grams)
+        return len(grams & self._grams) >= CONTAINED * len(grams)
 
     def coverage(self, others: list[str]) -> float:
         """The share of the words of `others` that lie in paragraphs this text contains
         (1.0 when `others` has no words)."""
         total = held = 0
-        for paragraph in others:
-            words = len(_words(paragraph))
-            total += words
-            held += words if self.contains(paragraph) else 0
+        for words in map(_words, others):
+            total += len(words)
+            held += len(words) if self._holds(words) else 0
         return held / total if total else 1.0
 
 
