@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check flows tasks schemas tests deploy
 	$(BIN)/mypy
 
-# Extraction P/R/F1 (trafilatura alone vs docpipe) and the page-dump table, vs the baseline.
+# Extraction P/R/F1 and ms/page (trafilatura vs docpipe) on aeb-dev and wceb-dev, the page-dump table.
 eval: $(STAMP)
 	$(BIN)/python -m tests.quality.gate
 
