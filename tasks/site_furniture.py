@@ -31,7 +31,7 @@ from schemas.models import SitePage
 from tasks.layout import PART_SUFFIX, STATE, TEMPORARY_SUFFIX, write_atomically
 
 MIN_PAGES = 3
-MIN_SHARE = 0.3
+MIN_SHARE = 0.5
 MEMORY_PAGES = 200
 SITES = "sites"  # under the output's _state/
 

@@ -71,8 +71,9 @@ def test_site_of(source: str, site: str) -> None:
         (2, 2, False),  # two articles quoting one sentence: never furniture
         (2, 20, False),
         (3, 4, True),
-        (3, 20, False),  # under 30% of a large site
-        (6, 20, True),
+        (3, 20, False),  # under half of a large site
+        (6, 18, False),  # a third of the site: an update several pages got, not furniture
+        (10, 20, True),
         (20, 20, True),
     ],
 )
