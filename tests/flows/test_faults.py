@@ -23,7 +23,7 @@ import psutil
 import pyarrow.parquet as pq
 import pytest
 
-import tasks.export
+import tasks.layout
 from tests.bench.corpus import write_corpus
 from tests.deploy.servers import BIN, Loop, prefect_server, start, stop
 from tests.flows.runs import rows, run, task_states
@@ -159,7 +159,7 @@ def test_disk_refusing_a_write_fails_the_batch_which_is_retried(
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(where))
         real_write(table, where, **options)
 
-    monkeypatch.setattr(tasks.export.pq, "write_table", full_disk)
+    monkeypatch.setattr(tasks.layout.pq, "write_table", full_disk)
     _, flow_run_id = run([corpus], output, batch_size=10)
     assert refused and refused[0].name.endswith(".tmp")
     assert task_states(flow_run_id)["export batch-0001"] == ("Completed", 2)
