@@ -45,12 +45,52 @@ class Stage(StrEnum):
     EXPORT = "export"
 
 
+class RejectReason(StrEnum):
+    """Why an input did not become a document: the `reason` column of `OUT/rejects/`.
+
+    Web responses with an error status are `http_<status>` (`RejectReason.http(404)`), the one
+    family of reasons not listed here one by one.
+    """
+
+    # fetch: files and records
+    NOT_FOUND = "not_found"
+    UNSUPPORTED_TYPE = "unsupported_type"
+    UNREADABLE = "unreadable"
+    TOO_LARGE = "too_large"
+    EMPTY = "empty"
+    BINARY = "binary"
+    UNDECODABLE = "undecodable"
+    INVALID_JSONL = "invalid_jsonl"
+    MISSING_TEXT = "missing_text"
+    DUPLICATE_SOURCE = "duplicate_source"
+    # fetch: the web
+    INVALID_URL = "invalid_url"
+    UNSUPPORTED_SCHEME = "unsupported_scheme"
+    DNS_ERROR = "dns_error"
+    PRIVATE_ADDRESS = "private_address"
+    CONNECTION_ERROR = "connection_error"
+    REDIRECT_LOOP = "redirect_loop"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    BAD_REDIRECT = "bad_redirect"
+    UNEXPECTED_304 = "unexpected_304"
+    UNSUPPORTED_CONTENT_TYPE = "unsupported_content_type"
+    # clean
+    EMPTY_AFTER_CLEANING = "empty_after_cleaning"
+    TOO_DEEPLY_NESTED = "too_deeply_nested"
+    # any stage (and web requests that time out)
+    TIMEOUT = "timeout"
+
+    @staticmethod
+    def http(status: int) -> str:
+        return f"http_{status}"
+
+
 class Reject(Record):
     """An input that could not become a document, and why (one row of `OUT/rejects/`)."""
 
     source: str
     stage: str
-    reason: str = Field(description="short machine-readable code, e.g. `undecodable`")
+    reason: str = Field(description="a `RejectReason`, or `http_<status>`")
     detail: str = Field(description="readable message for a person")
 
 
@@ -274,6 +314,7 @@ __all__ = [
     "Limits",
     "RawDocument",
     "Reject",
+    "RejectReason",
     "RunParameters",
     "RunSummary",
     "RunnerKind",

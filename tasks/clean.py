@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from prefect import task
 
-from schemas.models import Batch, CleanDocument, Limits, RawDocument, Reject, Stage
+from schemas.models import Batch, CleanDocument, Limits, RawDocument, Reject, RejectReason, Stage
 from tasks.clean_dump import clean_page_dump, dump_lines
 from tasks.clean_html import extract_html
 from tasks.common import (
@@ -102,7 +102,7 @@ def clean_batch(
             page.paragraphs = without_furniture(page.paragraphs, furniture[site[raw.doc_id]])
         if not page.paragraphs:
             reason, detail = page.unreadable or (
-                "empty_after_cleaning",
+                RejectReason.EMPTY_AFTER_CLEANING,
                 "no body text left once page furniture was removed",
             )
             rejects.append(

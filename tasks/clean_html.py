@@ -38,6 +38,7 @@ from trafilatura.metadata import examine_meta, extract_author, extract_meta_json
 from trafilatura.settings import Document as ExtractedPage
 from trafilatura.utils import load_html
 
+from schemas.models import RejectReason
 from tasks.agreement import Text, with_missing
 from tasks.page import Extracted, people
 
@@ -70,7 +71,7 @@ def extract_html(html: str, source: str, timezone: ZoneInfo) -> Extracted:
     if page.paragraphs:
         return page
     detail = f"elements nest deeper than the HTML parser reads ({_PARSER_DEPTH} levels)"
-    return Extracted(paragraphs=[], unreadable=("too_deeply_nested", detail))
+    return Extracted(paragraphs=[], unreadable=(RejectReason.TOO_DEEPLY_NESTED, detail))
 
 
 def _too_deep(html: str) -> bool:

@@ -23,7 +23,7 @@ from prefect.context import TaskRunContext
 from prefect.tasks import exponential_backoff
 
 import schemas.models
-from schemas.models import Batch, Reject
+from schemas.models import Batch, Reject, RejectReason
 
 PIPELINE_VERSION = version("docpipe")
 T = TypeVar("T")
@@ -176,7 +176,7 @@ def _stage_input(value: Any) -> Any:
 
 def timed_out(source: str, stage: str, timeout: float) -> Reject:
     detail = f"{stage} took longer than {timeout:g} s on this document alone (stage timeout)"
-    return Reject(source=source, stage=stage, reason="timeout", detail=detail)
+    return Reject(source=source, stage=stage, reason=RejectReason.TIMEOUT, detail=detail)
 
 
 def reason_counts(rejects: Iterable[Reject]) -> str:

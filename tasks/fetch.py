@@ -37,7 +37,15 @@ from prefect.concurrency.sync import concurrency
 from prefect.context import TaskRunContext
 from warcio.archiveiterator import ArchiveIterator
 
-from schemas.models import Batch, HttpOptions, RawDocument, Reject, SourceBatch, Stage
+from schemas.models import (
+    Batch,
+    HttpOptions,
+    RawDocument,
+    Reject,
+    RejectReason,
+    SourceBatch,
+    Stage,
+)
 from tasks.common import RETRY_OPTIONS, doc_id_for, log_stage
 from tasks.http import (
     ARCHIVE_TYPES,
@@ -202,7 +210,7 @@ def decode(data: bytes, *, html: bool, declared: str | None = None) -> str:
         if data.startswith(bom):
             return _checked(data.decode(bom_encoding, errors="strict"))
     if b"\x00" in data:
-        raise FetchError("binary", "contains NUL bytes: not a text or HTML file")
+        raise FetchError(RejectReason.BINARY, "contains NUL bytes: not a text or HTML file")
     meta = _META_CHARSET.search(data[:4096]) if html else None
     candidates = [declared, meta.group(1).decode("ascii") if meta else None, "utf-8"]
     for encoding in candidates:
@@ -216,7 +224,7 @@ def decode(data: bytes, *, html: bool, declared: str | None = None) -> str:
         return _checked(mixed)
     best = from_bytes(data).best()
     if best is None:
-        raise FetchError("undecodable", "bytes match no known text encoding")
+        raise FetchError(RejectReason.UNDECODABLE, "bytes match no known text encoding")
     return _checked(str(best))
 
 
@@ -247,7 +255,7 @@ def _mixed_with_utf8(data: bytes) -> str | None:
 
 def _checked(text: str) -> str:
     if len(_CONTROL.findall(text)) > _MAX_CONTROL_SHARE * max(len(text), 1):
-        raise FetchError("binary", "mostly control characters: not a text or HTML file")
+        raise FetchError(RejectReason.BINARY, "mostly control characters: not a text or HTML file")
     return text
 
 
@@ -282,7 +290,7 @@ def _read_jsonl(path: Path, max_bytes: int) -> Read:
             line_source = f"{path.as_uri()}#L{number}"
             if raw_line is None:
                 detail = f"line is longer than {max_bytes} bytes (the per-document limit)"
-                rejects.append(_reject(line_source, "too_large", detail))
+                rejects.append(_reject(line_source, RejectReason.TOO_LARGE, detail))
                 continue
             if number == 1:
                 raw_line = raw_line.removeprefix(codecs.BOM_UTF8)
@@ -291,12 +299,14 @@ def _read_jsonl(path: Path, max_bytes: int) -> Read:
             try:
                 record: Any = json.loads(raw_line)
             except (UnicodeDecodeError, json.JSONDecodeError) as error:
-                rejects.append(_reject(line_source, "invalid_jsonl", f"line is not JSON: {error}"))
+                rejects.append(
+                    _reject(line_source, RejectReason.INVALID_JSONL, f"line is not JSON: {error}")
+                )
                 continue
             body = record.get("html") or record.get("text") if isinstance(record, dict) else None
             if not isinstance(body, str) or not body.strip():
                 detail = "JSON object has no non-empty text or html"
-                rejects.append(_reject(line_source, "missing_text", detail))
+                rejects.append(_reject(line_source, RejectReason.MISSING_TEXT, detail))
                 continue
             source = str(
                 record.get("url")
@@ -305,7 +315,7 @@ def _read_jsonl(path: Path, max_bytes: int) -> Read:
             content_type: Literal["text", "html"] = "html" if record.get("html") else "text"
             documents.append(_raw(source, content_type, body, raw_line))
     if not documents and not rejects:
-        raise FetchError("empty", "file has no lines")
+        raise FetchError(RejectReason.EMPTY, "file has no lines")
     return documents, rejects
 
 
@@ -335,11 +345,15 @@ def _read_warc(path: Path, max_bytes: int) -> Read:
             content_type = record.http_headers.get_header("Content-Type") or ""
             media_type = content_type.split(";")[0].strip().lower()
             if media_type not in HTML_TYPES:
-                rejects.append(_reject(source, "unsupported_content_type", media_type or "none"))
+                rejects.append(
+                    _reject(source, RejectReason.UNSUPPORTED_CONTENT_TYPE, media_type or "none")
+                )
                 continue
             body = record.content_stream().read(max_bytes + 1)
             if len(body) > max_bytes:
-                rejects.append(_reject(source, "too_large", f"record exceeds {max_bytes} bytes"))
+                rejects.append(
+                    _reject(source, RejectReason.TOO_LARGE, f"record exceeds {max_bytes} bytes")
+                )
                 continue
             charset = re.search(r"charset=([\w.:-]+)", content_type)
             try:
@@ -360,19 +374,19 @@ def read_file(location: str, max_bytes: int) -> Read:
         _check_regular_file(path)
         if kind is None:
             known = ", ".join(FILE_KINDS)
-            raise FetchError("unsupported_type", f"{path.name} is not one of {known}")
+            raise FetchError(RejectReason.UNSUPPORTED_TYPE, f"{path.name} is not one of {known}")
         if kind == "warc":
             return _read_warc(path, max_bytes)
         if kind == "jsonl":
             return _read_jsonl(path, max_bytes)
         data = _read_capped(path, max_bytes)
         if not data.strip():
-            raise FetchError("empty", "file is empty")
+            raise FetchError(RejectReason.EMPTY, "file is empty")
         return [_raw(source, kind, decode(data, html=kind == "html"), data)], []
     except FetchError as error:
         return [], [_reject(source, error.reason, error.detail)]
     except (OSError, EOFError, zlib.error) as error:  # a damaged archive or compressed file
-        return [], [_reject(source, "unreadable", f"{type(error).__name__}: {error}")]
+        return [], [_reject(source, RejectReason.UNREADABLE, f"{type(error).__name__}: {error}")]
 
 
 def _check_regular_file(path: Path) -> None:
@@ -382,19 +396,27 @@ def _check_regular_file(path: Path) -> None:
         info = path.stat()
     except FileNotFoundError as error:
         if path.is_symlink():
-            raise FetchError("not_found", f"broken symbolic link to {os.readlink(path)}") from error
-        raise FetchError("not_found", f"no such file, directory or glob match: {path}") from error
+            raise FetchError(
+                RejectReason.NOT_FOUND, f"broken symbolic link to {os.readlink(path)}"
+            ) from error
+        raise FetchError(
+            RejectReason.NOT_FOUND, f"no such file, directory or glob match: {path}"
+        ) from error
     except OSError as error:  # ELOOP: a symbolic link loop; EACCES: a directory on the way
-        raise FetchError("unreadable", f"cannot read file: {error.strerror or error}") from error
+        raise FetchError(
+            RejectReason.UNREADABLE, f"cannot read file: {error.strerror or error}"
+        ) from error
     if stat.S_ISDIR(info.st_mode):
         try:
             os.listdir(path)
         except OSError as error:
             detail = f"cannot list directory: {error.strerror or error}"
-            raise FetchError("unreadable", detail) from error
-        raise FetchError("unsupported_type", "a directory, not a file")
+            raise FetchError(RejectReason.UNREADABLE, detail) from error
+        raise FetchError(RejectReason.UNSUPPORTED_TYPE, "a directory, not a file")
     if not stat.S_ISREG(info.st_mode):
-        raise FetchError("unsupported_type", "not a regular file (a device, pipe or socket)")
+        raise FetchError(
+            RejectReason.UNSUPPORTED_TYPE, "not a regular file (a device, pipe or socket)"
+        )
 
 
 def _gzipped(path: Path) -> bool:
@@ -409,7 +431,7 @@ def _read_capped(path: Path, max_bytes: int) -> bytes:
     if len(data) > max_bytes:
         what = "decompresses to" if _gzipped(path) else "is"
         detail = f"{path.name} {what} more than {max_bytes} bytes (the per-document limit)"
-        raise FetchError("too_large", detail)
+        raise FetchError(RejectReason.TOO_LARGE, detail)
     return data
 
 
@@ -499,7 +521,11 @@ class Web:
             return [], [_reject(url, outcome.reason, outcome.detail)]
         if isinstance(outcome, NotModified):
             if cached is None:
-                return [], [_reject(url, "unexpected_304", "HTTP 304 to an unconditional request")]
+                return [], [
+                    _reject(
+                        url, RejectReason.UNEXPECTED_304, "HTTP 304 to an unconditional request"
+                    )
+                ]
             self.unchanged.add(url)
             document = RawDocument(
                 doc_id=doc_id_for(url),
@@ -553,7 +579,11 @@ def _assemble(batch: SourceBatch, done: dict[str, Read]) -> Batch[RawDocument]:
         for document in read:
             if document.doc_id in seen:
                 rejects.append(
-                    _reject(document.source, "duplicate_source", "source appears more than once")
+                    _reject(
+                        document.source,
+                        RejectReason.DUPLICATE_SOURCE,
+                        "source appears more than once",
+                    )
                 )
             else:
                 seen.add(document.doc_id)

@@ -25,7 +25,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from schemas.models import HttpOptions
+from schemas.models import HttpOptions, RejectReason
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 XML_TYPES = frozenset(
@@ -98,15 +98,19 @@ def refused(url: str, allow_private_hosts: bool) -> Failure | None:
     """Why `url` must not be requested (a permanent failure), or None when it may."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        return Failure(url, "unsupported_scheme", f"{parts.scheme or 'no'} scheme: only http(s)")
+        return Failure(
+            url, RejectReason.UNSUPPORTED_SCHEME, f"{parts.scheme or 'no'} scheme: only http(s)"
+        )
     if not parts.hostname:
-        return Failure(url, "invalid_url", "URL has no host")
+        return Failure(url, RejectReason.INVALID_URL, "URL has no host")
     if allow_private_hosts:
         return None
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except socket.gaierror as error:
-        return Failure(url, "dns_error", f"host {parts.hostname} does not resolve: {error}")
+        return Failure(
+            url, RejectReason.DNS_ERROR, f"host {parts.hostname} does not resolve: {error}"
+        )
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
         if (
@@ -121,7 +125,7 @@ def refused(url: str, allow_private_hosts: bool) -> Failure | None:
                 f"{parts.hostname} resolves to {address}, a non-public address "
                 "(allow with --allow-private-hosts)"
             )
-            return Failure(url, "private_address", detail)
+            return Failure(url, RejectReason.PRIVATE_ADDRESS, detail)
     return None
 
 
@@ -184,18 +188,22 @@ def request(
         try:
             outcome = _get(client, current, max_bytes, accept, validators, sink)
         except httpx.TimeoutException as error:
-            return Failure(url, "timeout", f"{type(error).__name__} from {current}", transient=True)
+            return Failure(
+                url, RejectReason.TIMEOUT, f"{type(error).__name__} from {current}", transient=True
+            )
         except httpx.TransportError as error:
             detail = f"{type(error).__name__} from {current}: {error}"
-            return Failure(url, "connection_error", detail, transient=True)
+            return Failure(url, RejectReason.CONNECTION_ERROR, detail, transient=True)
         if not isinstance(outcome, str):
             return outcome
         current = urljoin(current, outcome)
         if current in seen:
-            return Failure(url, "redirect_loop", "redirects come back to " + current)
+            return Failure(url, RejectReason.REDIRECT_LOOP, "redirects come back to " + current)
         seen.append(current)
         if len(seen) > options.max_redirects + 1:
-            return Failure(url, "too_many_redirects", f"more than {options.max_redirects}")
+            return Failure(
+                url, RejectReason.TOO_MANY_REDIRECTS, f"more than {options.max_redirects}"
+            )
 
 
 def _get(
@@ -212,7 +220,9 @@ def _get(
         if status in _REDIRECTS:
             location: str | None = response.headers.get("location")
             if not location:
-                return Failure(url, "bad_redirect", f"HTTP {status} without a Location header")
+                return Failure(
+                    url, RejectReason.BAD_REDIRECT, f"HTTP {status} without a Location header"
+                )
             return location
         if status == 304:
             return NotModified(url)
@@ -225,11 +235,15 @@ def _get(
                 retry_after=retry_after_seconds(response.headers.get("retry-after")),
             )
         if status != 200:
-            return Failure(url, f"http_{status}", f"HTTP {status} {response.reason_phrase}")
+            return Failure(
+                url, RejectReason.http(status), f"HTTP {status} {response.reason_phrase}"
+            )
         content_type = response.headers.get("content-type", "")
         media_type = content_type.split(";")[0].strip().lower()
         if media_type and media_type not in accept:
-            return Failure(url, "unsupported_content_type", f"content type is {media_type}")
+            return Failure(
+                url, RejectReason.UNSUPPORTED_CONTENT_TYPE, f"content type is {media_type}"
+            )
         declared_length = response.headers.get("content-length", "")
         if declared_length.isdigit() and int(declared_length) > cap:
             return _too_large(url, cap, f"Content-Length is {declared_length}")
@@ -254,7 +268,7 @@ def _get(
 
 
 def _too_large(url: str, cap: int, what: str) -> Failure:
-    return Failure(url, "too_large", f"{what} exceeds the cap of {cap} bytes")
+    return Failure(url, RejectReason.TOO_LARGE, f"{what} exceeds the cap of {cap} bytes")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from flows.pipeline import process_documents
 from schemas.arrow import DOCUMENTS_SCHEMA, ENTITIES_SCHEMA, REJECTS_SCHEMA
-from schemas.models import RunParameters
+from schemas.models import RejectReason, RunParameters
 
 CONTRACT = {
     "documents": [
@@ -63,3 +63,11 @@ def test_bad_parameters_name_their_field(changes: dict[str, object], field: str)
     with pytest.raises(ValidationError) as raised:
         RunParameters.model_validate({"sources": ["seeds/"], "output": Path("out"), **changes})
     assert field in str(raised.value)
+
+
+def test_the_readme_names_every_reject_reason() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rejects = readme[readme.index("### Rejects") :]
+    missing = [reason.value for reason in RejectReason if f"`{reason.value}`" not in rejects]
+    assert missing == []
+    assert "`http_<status>`" in rejects and RejectReason.http(404) == "http_404"
