@@ -10,7 +10,7 @@ export DO_NOT_TRACK ?= 1
 export PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 
-.PHONY: install run test lint eval bench server server-stop deploy worker serve clean
+.PHONY: install run test lint eval bench server server-stop deploy worker worker-stop demo serve clean
 
 install: $(STAMP)
 
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $@
 
 run: $(STAMP)
-	$(BIN)/docpipe run seeds/ --output out/
+	$(BIN)/docpipe run seeds/ --output out/ --timezone Asia/Seoul
 
 lint: $(STAMP)
 	$(BIN)/ruff check flows tasks schemas tests deploy
@@ -41,14 +41,18 @@ test: $(STAMP) lint
 	$(BIN)/pytest
 
 # The Prefect loop: a local server (SQLite in .prefect/), deployments, a worker or `serve`.
+# An exported PREFECT_API_URL or PREFECT_HOME is used as it is (another server, another home).
 PREFECT_PORT ?= 4200
-PREFECT_LOOP := PREFECT_HOME=$(CURDIR)/.prefect PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api
+PREFECT_HOME ?= $(CURDIR)/.prefect
+PREFECT_API_URL ?= http://127.0.0.1:$(PREFECT_PORT)/api
+PREFECT_LOOP := PREFECT_HOME=$(PREFECT_HOME) PREFECT_API_URL=$(PREFECT_API_URL)
 WORK_POOL := docpipe
+WORKER_PID := $(PREFECT_HOME)/worker.pid
 
 server: $(STAMP)
 	$(PREFECT_LOOP) $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT) --background
 	$(PREFECT_LOOP) $(BIN)/python deploy/wait_for_api.py 120
-	@echo "UI: http://127.0.0.1:$(PREFECT_PORT)  --  export PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api"
+	@echo "UI: http://127.0.0.1:$(PREFECT_PORT)  --  export PREFECT_API_URL=$(PREFECT_API_URL)"
 
 server-stop: $(STAMP)
 	$(PREFECT_LOOP) $(BIN)/prefect server stop
@@ -58,11 +62,23 @@ deploy: $(STAMP)
 		$(PREFECT_LOOP) $(BIN)/prefect work-pool create --type process $(WORK_POOL)
 	$(PREFECT_LOOP) $(BIN)/prefect --no-prompt deploy --all --prefect-file deploy/prefect.yaml
 
+# Stop it with Ctrl-C in its terminal, or `make worker-stop` from another: either way it
+# finishes cleanly (exit 0).
 worker: $(STAMP)
-	$(PREFECT_LOOP) $(BIN)/prefect worker start --pool $(WORK_POOL)
+	mkdir -p $(PREFECT_HOME)
+	echo $$$$ > $(WORKER_PID); exec env $(PREFECT_LOOP) $(BIN)/prefect worker start --pool $(WORK_POOL)
+
+worker-stop:
+	kill -TERM $$(cat $(WORKER_PID)) && rm -f $(WORKER_PID)
+
+# A real run of every stage, watched in the UI: the ad hoc deployment over seeds/ into a new
+# output (out-demo/, cleared first), as a worker or `make serve` runs it.
+demo: $(STAMP)
+	$(PREFECT_LOOP) $(BIN)/prefect deployment run 'process-documents/adhoc' \
+		--param sources='["seeds/"]' --param output=out-demo --param full_refresh=true --watch
 
 serve: $(STAMP)
 	$(PREFECT_LOOP) $(BIN)/python -m flows.serve
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) out out-demo .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import glob
 import os
+import shlex
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated, cast, get_args
@@ -23,6 +25,17 @@ from schemas.models import (
     available_cores,
 )
 from tasks.http import is_url
+
+# Every way of starting a run is quiet and offline, as `make` runs it: no telemetry (its
+# heartbeat also fought the temporary server's SQLite for its lock), no upgrade box in the UI,
+# and time for a first temporary Prefect server to build its database.
+for _name, _value in {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+}.items():
+    os.environ.setdefault(_name, _value)
 
 RUNNERS: tuple[str, ...] = get_args(RunnerKind)
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -61,13 +74,27 @@ def check_writable(output: Path) -> None:
         ) from error
 
 
+def counted(number: int, noun: str) -> str:
+    """`1 document`, `2 documents`."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def query_hint(output: str) -> str:
+    """A command that reads the output with DuckDB, runnable as printed after `make run`."""
+    sql = f"SELECT title, language, published_at FROM '{output}/documents/*.parquet'"
+    code = f"import duckdb; duckdb.sql({sql!r}).show()"
+    return f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}"
+
+
 def print_summary(summary: RunSummary) -> None:
     console.print(
-        f"\n[bold]{summary.inputs}[/] inputs -> [green]{summary.documents} documents[/], "
-        f"[yellow]{summary.rejects} rejects[/], {summary.unchanged} unchanged since an "
-        f"earlier run, {summary.deferred} left for the next run, {summary.failed} failed\n"
-        f"Output [cyan]{summary.output}[/] now holds {summary.total_documents} "
-        f"documents and {summary.total_rejects} rejects"
+        f"\n[bold]{counted(summary.inputs, 'input')}[/] -> "
+        f"[green]{counted(summary.documents, 'document')}[/], "
+        f"[yellow]{counted(summary.rejects, 'reject')}[/], {summary.unchanged} unchanged since "
+        f"an earlier run, {summary.deferred} left for the next run, {summary.failed} failed\n"
+        f"Output [cyan]{summary.output}[/] now holds "
+        f"{counted(summary.total_documents, 'document')} and "
+        f"{counted(summary.total_rejects, 'reject')}"
     )
     for title, header, rows in (
         ("Rejects by reason", ("reason", "rejects"), list(summary.rejects_by_reason.items())),
@@ -83,10 +110,7 @@ def print_summary(summary: RunSummary) -> None:
             for row in rows:
                 table.add_row(*(str(cell) for cell in row))
             console.print(table)
-    console.print(
-        'Query it: [cyan]duckdb -c "SELECT title, language FROM '
-        f"'{summary.output}/documents/*.parquet'\"[/]"
-    )
+    console.print(f"Query it: [cyan]{query_hint(summary.output)}[/]", markup=True, highlight=False)
 
 
 @app.command()
@@ -139,7 +163,7 @@ def run(
     workers: Annotated[
         int | None,
         typer.Option(
-            help="Worker processes (local) or Dask workers (local cluster) [default: cores]."
+            help="Worker processes (local) or Dask workers (local cluster); one per core if unset."
         ),
     ] = None,
     dask_address: Annotated[
@@ -148,9 +172,8 @@ def run(
 ) -> None:
     """Run the process-documents flow over SOURCES and write Parquet to --output.
 
-    SOURCES: files, directories, globs, http(s) URLs, files listing URLs, RSS/Atom feed and
-    sitemap URLs, WARC files.
-    """
+    SOURCES: files, directories, globs, http(s) URLs, files listing URLs, RSS/Atom feed and sitemap URLs, WARC files.
+    """  # noqa: E501 (one line: the help shows the docstring's line breaks)
     if runner not in RUNNERS:
         raise fail(f"--runner must be one of {', '.join(RUNNERS)}, not {runner!r}")
     on_dask = runner == "dask" or dask_address is not None
@@ -178,15 +201,16 @@ def run(
             processes=0 if on_dask else workers or available_cores(),
         )
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors()
+        )
         raise fail(problems) from error
     check_sources(params.sources)
     check_writable(params.output)
     if workers is not None and workers < 1:
         raise fail("--workers must be at least 1")
 
-    # A first ephemeral Prefect server builds its database: give it more than the 20 s default.
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     from flows.pipeline import process_documents  # imports Prefect: only once arguments are good
     from flows.runners import task_runner
 

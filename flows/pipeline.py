@@ -109,7 +109,10 @@ def process_documents(
         )
     else:
         logger.info("nothing new or changed in %d inputs: no stage work to do", len(unchanged))
-    progress = create_progress_artifact(0.0, description="Batches exported")
+    progress = create_progress_artifact(
+        0.0 if batches else 100.0,
+        description="Batches exported" if batches else "Nothing new or changed: no stage work",
+    )
     assert isinstance(progress, UUID)  # a sync flow gets the value, not a coroutine
     if batches:
         warm_up(params.spacy_models, params.processes)
@@ -177,18 +180,19 @@ def process_documents(
             finish_oldest()
     while in_flight:
         finish_oldest()
-    if batches:
-        update_progress_artifact(progress, 100.0)
+    # Done, whether there was stage work or not: a run with nothing new is complete too.
+    update_progress_artifact(progress, 100.0)
 
     summary = finalize(output_dir, parts, fingerprints, skipped, len(deferred), failed_inputs)
     publish_summary(summary)
+    rejected = ", ".join(f"{reason}: {n}" for reason, n in summary.rejects_by_reason.items())
     logger.info(
-        "%d inputs: %d documents and %d rejects written %s, %d unchanged, %d left for the "
+        "%d inputs: %d documents and %d rejects written%s, %d unchanged, %d left for the "
         "next run, %d in failed batches; output %s now holds %d documents and %d rejects",
         summary.inputs,
         summary.documents,
         summary.rejects,
-        summary.rejects_by_reason,
+        f" ({rejected})" if rejected else "",
         summary.unchanged,
         summary.deferred,
         summary.failed,

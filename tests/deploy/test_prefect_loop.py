@@ -16,29 +16,35 @@ from uuid import UUID
 
 import pytest
 
-from tests.conftest import SEEDS
+from tests.conftest import PROJECT, SEEDS
 from tests.deploy.servers import BIN, Loop, flow_run_id, prefect_server, start, stop
+
+
+def make(loop: Loop, target: str) -> subprocess.CompletedProcess[str]:
+    """A Makefile target, with the loop's PREFECT_API_URL and PREFECT_HOME exported: the
+    server runs on a free port, not 4200, so the target works only if it honours them."""
+    return subprocess.run(
+        ["make", target], cwd=PROJECT, env=loop.env, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loop]:
     home = tmp_path_factory.mktemp("prefect-home")
     with prefect_server(home) as running:
-        created = running.prefect("work-pool", "create", "--type", "process", "docpipe")
-        assert created.returncode == 0, created.stdout + created.stderr
-        deployed = running.prefect(
-            "--no-prompt", "deploy", "--all", "--prefect-file", "deploy/prefect.yaml"
-        )
+        deployed = make(running, "deploy")  # creates the work pool, then deploys the yaml
         assert deployed.returncode == 0, deployed.stdout + deployed.stderr
-        worker = start(
-            [str(BIN / "prefect"), "worker", "start", "--pool", "docpipe"],
-            running.env,
-            home / "worker.log",
-        )
+        worker = start(["make", "worker"], running.env, home / "worker.log")
         try:
             yield running
         finally:
-            stop(worker)
+            stopped = make(running, "worker-stop")
+            try:
+                code = worker.wait(timeout=60)
+            finally:
+                stop(worker)
+            assert stopped.returncode == 0, stopped.stderr
+            assert code == 0, (home / "worker.log").read_text()  # a clean stop, no Error 137
 
 
 def _summary(loop: Loop, flow_run_id: UUID) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ def test_bad_arguments_exit_2_with_a_message(arguments: list[str], message: str)
     result = runner.invoke(app, ["run", *arguments])
     assert result.exit_code == 2
     assert message in result.output
+    assert "Value error" not in result.output  # pydantic's prefix is noise to a user
 
 
 def test_unwritable_output_exits_2(tmp_path: Path) -> None:
@@ -43,8 +45,13 @@ def test_run_prints_summary_and_output(seed_copy: Path, tmp_path: Path) -> None:
         app, ["run", str(seed_copy), "--output", str(output), "--timezone", "Asia/Seoul"]
     )
     assert result.exit_code == 0, result.output
-    assert "1 inputs -> 1 documents, 0 rejects, 0 unchanged" in result.output
-    assert f"Output {output} now holds 1 documents and 0 rejects" in result.output
+    assert "1 input -> 1 document, 0 rejects, 0 unchanged" in result.output
+    assert f"Output {output} now holds 1 document and 0 rejects" in result.output
+    # The closing hint runs as printed, with what `make install` installed.
+    hint = result.output.split("Query it: ", 1)[1].strip()
+    queried = subprocess.run(hint, shell=True, capture_output=True, text=True, check=False)
+    assert queried.returncode == 0, queried.stderr
+    assert "China, Russia Highlight Security Cooperation" in queried.stdout
     assert (
         "Shanghai Cooperation Organization" in read_dataset(output, "entities")["text"].to_pylist()
     )
@@ -70,4 +77,4 @@ def test_private_hosts_are_refused_unless_allowed(site: FixtureSite, tmp_path: P
         app, ["run", url, "--output", str(tmp_path / "allowed"), "--allow-private-hosts"]
     )
     assert allowed.exit_code == 0, allowed.output
-    assert "1 inputs -> 1 documents, 0 rejects" in allowed.output
+    assert "1 input -> 1 document, 0 rejects" in allowed.output

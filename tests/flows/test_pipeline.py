@@ -140,6 +140,10 @@ def test_runs_are_incremental_and_keep_one_row_per_document(
     same, same_run = run([seed_copy], output)
     assert (summary_of(same).documents, summary_of(same).unchanged) == (0, 2)
     assert not [name for name in task_states(same_run) if name.startswith("fetch")]
+    # A run with nothing to do says so, and is complete: its progress is 100%, not 0%.
+    assert "Nothing new or changed: no stage work was done." in _summary_artifact(same_run)
+    progress = next(a for a in _artifacts(same_run) if a.type == "progress")
+    assert progress.data == 100.0
 
     page.write_text("Harbour Reopens\n\nThe harbour of Busan reopened on Friday.\n")
     changed, _ = run([seed_copy], output)

@@ -1,0 +1,18 @@
+"""What the Makefile and deploy/prefect.yaml promise each other, read from the files."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from tests.conftest import PROJECT
+
+
+def test_make_run_and_every_deployment_read_datelines_in_one_zone() -> None:
+    makefile = (PROJECT / "Makefile").read_text(encoding="utf-8")
+    match = re.search(r"docpipe run seeds/ .*--timezone (\S+)", makefile)
+    assert match is not None
+    spec = yaml.safe_load((PROJECT / "deploy" / "prefect.yaml").read_text(encoding="utf-8"))
+    zones = {deployment["parameters"]["timezone"] for deployment in spec["deployments"]}
+    assert zones == {match[1]}
