@@ -61,7 +61,7 @@ from tasks.http import (
     new_client,
     request,
 )
-from tasks.output import known_documents
+from tasks.layout import known_documents
 
 FileKind = Literal["text", "html", "jsonl", "warc"]
 FILE_KINDS: dict[str, FileKind] = {

@@ -1,4 +1,4 @@
-"""The output directory across runs: what is already there, and how a run's parts join it.
+"""A run against the output: what to process, and how the run's parts join what is there.
 
 Runs are incremental. `plan_inputs` skips files unchanged since the run that processed them
 (size and modification time, kept in `OUT/_state/inputs.parquet`), fetch drops documents whose
@@ -11,13 +11,11 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter
-from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -26,39 +24,23 @@ from schemas.arrow import OUTPUT_SCHEMAS
 from schemas.models import RunSummary
 from tasks.common import RETRY_OPTIONS, content_hash
 from tasks.http import is_url
-from tasks.layout import PART_PREFIX, PART_SUFFIX, STATE, TEMPORARY_SUFFIX, write_atomically
+from tasks.layout import (
+    PART_PREFIX,
+    PART_SUFFIX,
+    STATE,
+    TEMPORARY_SUFFIX,
+    Fingerprint,
+    read_dataset,
+    read_inputs,
+    record_inputs,
+    total_rows,
+    write_atomically,
+)
 from tasks.site_furniture import fold_memory
 
-INPUTS_FILE = "inputs.parquet"
 TOP_ENTITIES = 10
-_INPUTS_SCHEMA = pa.schema(
-    [
-        pa.field("location", pa.string(), nullable=False),
-        pa.field("size", pa.int64(), nullable=False),
-        pa.field("mtime_ns", pa.int64(), nullable=False),
-    ]
-)
 # Bookkeeping that a full refresh clears along with the datasets.
 _BOOKKEEPING = (STATE, "_http", "_downloads")
-
-Fingerprint = tuple[int, int]
-
-
-def read_dataset(
-    output: Path, dataset: str, columns: list[str] | None = None, parts: list[str] | None = None
-) -> pa.Table:
-    """One output dataset (or some of its parts) as a table, empty with its schema if none."""
-    schema = OUTPUT_SCHEMAS[dataset]
-    files = (
-        [str(output / part) for part in parts]
-        if parts is not None
-        else [str(p) for p in sorted((output / dataset).glob(f"{PART_PREFIX}*{PART_SUFFIX}"))]
-    )
-    if not files:
-        table = schema.empty_table()
-    else:
-        table = ds.dataset(files, schema=schema, format="parquet").to_table(columns=columns)
-    return table.select(columns) if columns else table
 
 
 def _fingerprint(location: str) -> Fingerprint | None:
@@ -67,15 +49,6 @@ def _fingerprint(location: str) -> Fingerprint | None:
     except OSError:
         return None
     return stat.st_size, stat.st_mtime_ns
-
-
-def read_inputs(output: Path) -> dict[str, Fingerprint]:
-    """Files processed by earlier runs, with the size and modification time they had then."""
-    path = output / STATE / INPUTS_FILE
-    if not path.exists():
-        return {}
-    rows = pq.read_table(path).to_pylist()
-    return {row["location"]: (row["size"], row["mtime_ns"]) for row in rows}
 
 
 class Plan(NamedTuple):
@@ -110,28 +83,6 @@ def plan_inputs(locations: list[str], output: Path, max_documents: int | None = 
     return Plan(todo[: len(todo) - len(deferred)], unchanged, deferred, fingerprints)
 
 
-def record_inputs(output: Path, fingerprints: dict[str, Fingerprint]) -> None:
-    """Remember the files a finished run processed, with the fingerprints planned for them."""
-    merged = {**read_inputs(output), **fingerprints}
-    table = pa.Table.from_pylist(
-        [{"location": k, "size": v[0], "mtime_ns": v[1]} for k, v in sorted(merged.items())],
-        schema=_INPUTS_SCHEMA,
-    )
-    (output / STATE).mkdir(parents=True, exist_ok=True)
-    write_atomically(table, output / STATE / INPUTS_FILE)
-
-
-@cache
-def _known_documents(output: str, run_token: str) -> dict[str, str]:
-    table = read_dataset(Path(output), "documents", ["doc_id", "content_sha256"])
-    return dict(zip(table["doc_id"].to_pylist(), table["content_sha256"].to_pylist(), strict=True))
-
-
-def known_documents(output: Path, run_token: str) -> dict[str, str]:
-    """doc_id -> content_sha256 of the documents already in the output, read once per run."""
-    return _known_documents(str(output.absolute()), run_token)
-
-
 def reset_output(output: Path) -> list[str]:
     """Delete the datasets and bookkeeping of earlier runs (a full refresh)."""
     removed = []
@@ -140,12 +91,6 @@ def reset_output(output: Path) -> list[str]:
             shutil.rmtree(output / name)
             removed.append(name)
     return removed
-
-
-def _parts(output: Path, dataset: str) -> list[str]:
-    return sorted(
-        f"{dataset}/{p.name}" for p in (output / dataset).glob(f"{PART_PREFIX}*{PART_SUFFIX}")
-    )
 
 
 def _units(output: Path) -> dict[str, dict[str, Path]]:
@@ -236,11 +181,6 @@ def _by_dataset(parts: set[str]) -> dict[str, list[str]]:
 def _counts(table: pa.Table, column: str) -> dict[str, int]:
     counts = pc.value_counts(table[column]).to_pylist()
     return dict(sorted((row["values"], row["counts"]) for row in counts))
-
-
-def total_rows(output: Path, dataset: str) -> int:
-    """Rows in a finished output dataset, from Parquet footers alone."""
-    return sum(pq.ParquetFile(output / part).metadata.num_rows for part in _parts(output, dataset))
 
 
 def summarize(

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from schemas.models import DEFAULT_BATCH_SIZE
-from tasks.output import total_rows
+from tasks.layout import total_rows
 
 _SERVER_MARKERS = ("prefect server", "uvicorn", "prefect.server")
 

@@ -13,7 +13,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.states import State
 
 from flows.pipeline import process_documents
-from tasks.output import read_dataset
+from tasks.layout import read_dataset
 
 
 def run(

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tasks.output import read_dataset
+from tasks.layout import read_dataset
 from tests.fixture_site import FixtureSite
 
 runner = CliRunner()

@@ -22,7 +22,7 @@ import tasks.language
 from flows.pipeline import process_documents
 from schemas.arrow import OUTPUT_SCHEMAS
 from schemas.models import RunSummary
-from tasks.output import read_dataset
+from tasks.layout import read_dataset
 from tests.flows.runs import rows, run, task_states
 from tests.tasks.test_fetch import KOREAN
 

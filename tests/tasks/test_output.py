@@ -7,12 +7,10 @@ from pathlib import Path
 
 from schemas.models import Reject
 from tasks.export import export_batch
-from tasks.layout import write_atomically
+from tasks.layout import read_dataset, record_inputs, write_atomically
 from tasks.output import (
     finalize_output,
     plan_inputs,
-    read_dataset,
-    record_inputs,
     reset_output,
     summarize,
 )

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tasks.export import export_batch
-from tasks.output import read_dataset, record_inputs
+from tasks.layout import read_dataset, record_inputs
 from tasks.verify import verify_output
 from tests.tasks.test_export import make_batch
 
