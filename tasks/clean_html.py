@@ -1,6 +1,6 @@
 """Article extraction from HTML: three extractors that check each other.
 
-Measured on both development sets (`make eval`; the README has the figures and the design):
+Measured on both development sets (`make eval`; docs/cleaning.md has the figures and the design):
 
 1. trafilatura (`favor_precision`, no comments, `fast`) gives the text and the metadata. It is
    precise, and on a page it reads right it is all docpipe keeps.

@@ -65,9 +65,10 @@ def test_bad_parameters_name_their_field(changes: dict[str, object], field: str)
     assert field in str(raised.value)
 
 
-def test_the_readme_names_every_reject_reason() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    rejects = readme[readme.index("### Rejects") :]
+def test_the_output_reference_names_every_reject_reason() -> None:
+    page = Path(__file__).resolve().parents[2] / "docs" / "output.md"
+    text = page.read_text(encoding="utf-8")
+    rejects = text[text.index("## Rejects") :]
     missing = [reason.value for reason in RejectReason if f"`{reason.value}`" not in rejects]
     assert missing == []
     assert "`http_<status>`" in rejects and RejectReason.http(404) == "http_404"

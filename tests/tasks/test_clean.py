@@ -86,7 +86,7 @@ def test_html_article_and_metadata_by_trafilatura() -> None:
     assert page.authors == ["Jane Roe"]
     assert page.published_at == datetime(2021, 3, 4, 8, 30, tzinfo=UTC)
     # The headline stays the body's first line: annotators of news benchmarks disagree on
-    # whether it belongs there, and dropping it measured worse on wceb-dev (README).
+    # whether it belongs there, and dropping it measured worse on wceb-dev (docs/cleaning.md).
     assert page.paragraphs[:2] == [
         "Harbour Reopens After Storm",
         "The harbour reopened on Thursday after a week of repairs to the storm-damaged piers.",
