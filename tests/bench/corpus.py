@@ -8,6 +8,7 @@ English and French have NER models; German and Korean exercise the languages wit
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 PEOPLE = {
@@ -77,7 +78,7 @@ LANGUAGE_MIX = ["en"] * 5 + ["fr"] * 3 + ["de"] + ["ko"]
 
 def article(rng: random.Random, language: str, words: int) -> tuple[str, str]:
     """(title, body paragraphs joined by blank lines) of about `words` words."""
-    fill = {
+    fill: dict[str, Callable[[], str]] = {
         "person": lambda: rng.choice(PEOPLE[language]),
         "place": lambda: rng.choice(PLACES[language]),
         "org": lambda: rng.choice(ORGS[language]),

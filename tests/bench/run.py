@@ -27,7 +27,7 @@ import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from schemas.models import DEFAULT_BATCH_SIZE
+from schemas.models import DEFAULT_BATCH_SIZE, RunSummary
 from tasks.layout import total_rows
 
 _SERVER_MARKERS = ("prefect server", "uvicorn", "prefect.server")
@@ -161,7 +161,9 @@ def pipeline(corpus: Path, output: Path, batch_size: int, dask_address: str = ""
     if dask_address:
         flow = flow.with_options(task_runner=task_runner("dask", dask_address=dask_address))
         extra = {"processes": 0}  # each Dask worker runs the stages itself
-    summary = flow(sources=[str(corpus)], output=str(output), batch_size=batch_size, **extra)
+    summary: RunSummary = flow(
+        sources=[str(corpus)], output=str(output), batch_size=batch_size, **extra
+    )
     return summary.documents
 
 

@@ -10,7 +10,7 @@ from uuid import UUID
 import pyarrow as pa
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-from prefect.states import State
+from prefect.client.schemas.objects import State
 
 from flows.pipeline import process_documents
 from tasks.layout import read_dataset
@@ -36,7 +36,7 @@ def task_states(flow_run_id: UUID) -> dict[str, tuple[str, int]]:
         task_runs = client.read_task_runs(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
         )
-    return {t.name: (t.state.name if t.state else "", t.run_count) for t in task_runs}
+    return {t.name: ((t.state.name or "") if t.state else "", t.run_count) for t in task_runs}
 
 
 def rows(output: Path, dataset: str) -> list[dict[str, Any]]:

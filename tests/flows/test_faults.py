@@ -23,7 +23,6 @@ import psutil
 import pyarrow.parquet as pq
 import pytest
 
-import tasks.layout
 from tests.bench.corpus import write_corpus
 from tests.deploy.servers import BIN, Loop, prefect_server, start, stop
 from tests.flows.runs import rows, run, task_states
@@ -97,11 +96,12 @@ def test_kill_9_at_any_point_then_a_rerun_completes_exactly_once(
         # The first kill lands while a Parquet part is being written, the others once a
         # random number of parts is on disk: during stages, between batches, in finalize.
         target = written(output, ".parquet") + rng.randint(0, 4)
-        trigger: Callable[[], bool] = (
-            (lambda: written(output, ".tmp") > 0)
-            if attempt == 0
-            else (lambda target=target: written(output, ".parquet") >= target)
-        )
+
+        def trigger(first: bool = attempt == 0, target: int = target) -> bool:
+            if first:
+                return written(output, ".tmp") > 0
+            return written(output, ".parquet") >= target
+
         process = docpipe(server, corpus, output, tmp_path / f"killed-{attempt}.log")
         killed += kill_when(process, trigger)
         finish(server, corpus, output, tmp_path / f"rerun-{attempt}.log")
@@ -159,7 +159,8 @@ def test_disk_refusing_a_write_fails_the_batch_which_is_retried(
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(where))
         real_write(table, where, **options)
 
-    monkeypatch.setattr(tasks.layout.pq, "write_table", full_disk)
+    # Every Parquet write of the output goes through pyarrow.parquet.write_table.
+    monkeypatch.setattr(pq, "write_table", full_disk)
     _, flow_run_id = run([corpus], output, batch_size=10)
     assert refused and refused[0].name.endswith(".tmp")
     assert task_states(flow_run_id)["export batch-0001"] == ("Completed", 2)

@@ -14,8 +14,7 @@ from prefect.client.schemas.filters import (
     ArtifactFilter,
     ArtifactFilterFlowRunId,
 )
-from prefect.client.schemas.objects import Artifact
-from prefect.states import State
+from prefect.client.schemas.objects import Artifact, State
 
 import tasks.clean
 import tasks.language

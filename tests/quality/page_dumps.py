@@ -16,8 +16,8 @@ TIMEZONE = ZoneInfo("Asia/Seoul")
 SEED = Path(__file__).resolve().parent.parent.parent / "seeds" / "000_c1ca14e272ef07c8.txt"
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

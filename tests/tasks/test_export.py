@@ -63,9 +63,11 @@ def test_same_batch_rewrites_nothing_but_becomes_the_newest(tmp_path: Path) -> N
 def test_output_is_read_without_glue(tmp_path: Path) -> None:
     export_batch(*make_batch(), tmp_path)
     documents = f"{tmp_path}/documents/*.parquet"
-    row = duckdb.sql(
+    relation = duckdb.sql(
         f"SELECT title, published_at, authors, entities[1].text FROM '{documents}'"
-    ).fetchall()[0]
+    )
+    assert relation is not None
+    row = relation.fetchall()[0]
     assert row[0] == "Title" and row[2] == ["Kim Ji-hoon"] and row[3] == "China"
     assert row[1].astimezone(UTC) == datetime(2002, 7, 18, 13, 21, tzinfo=UTC)
     frame = pd.read_parquet(tmp_path / "documents")
