@@ -76,6 +76,6 @@ def test_dask_run_equals_a_local_run(dask_cluster: str, tmp_path: Path) -> None:
         loaded = client.run(
             lambda: __import__("tasks.entities").entities.load_model.cache_info().misses
         )
-    assert sorted(loaded) == sorted(f"tcp://{a.split('://')[1]}" for a in loaded)
+    assert len(loaded) == 2  # both workers answered
     assert all(misses >= 1 for misses in loaded.values()), loaded  # each worker loaded spaCy
     assert all(misses <= 2 for misses in loaded.values()), loaded  # once per language model

