@@ -3,10 +3,11 @@
 A crawl brings many pages of a site; its navigation, promotions and sign-offs repeat on all of
 them while the articles do not. A unit of text (a line of a page dump, a block of an HTML
 page's extracted text) is the site's furniture when it appears on at least `MIN_PAGES` pages
-AND on at least `MIN_SHARE` of the site's pages seen, in this batch and in the output's memory
-of earlier runs. No rule names it and any language works. Two articles quoting the same
-sentence never make it furniture (`MIN_PAGES` is three), and learned furniture never empties
-a page: a page made only of recurring text (a copy of another) is kept whole.
+AND on at least `MIN_SHARE` of the site's pages seen (at least `MIN_SITE_PAGES` of them), in
+this batch and in the output's memory of earlier runs. No rule names it and any language
+works. Two articles quoting the same sentence never make it furniture (`MIN_PAGES` is three),
+and learned furniture never empties a page: a page made only of recurring text (a copy of
+another) is kept whole.
 
 The memory (`OUT/_state/sites/<site key>/`) keeps the unit fingerprints of the newest
 `MEMORY_PAGES` pages of each site, one file per batch that cleaned pages of the site; the
@@ -31,6 +32,7 @@ from schemas.models import SitePage
 from tasks.layout import PART_SUFFIX, STATE, TEMPORARY_SUFFIX, write_atomically
 
 MIN_PAGES = 3
+MIN_SITE_PAGES = 8  # fewer pages seen of a site tell furniture from coincidence too rarely
 MIN_SHARE = 0.5
 MEMORY_PAGES = 200
 SITES = "sites"  # under the output's _state/
@@ -60,12 +62,15 @@ def fingerprints(units: Iterable[str]) -> frozenset[int]:
 
 
 def learned_furniture(pages: Iterable[frozenset[int]]) -> frozenset[int]:
-    """The fingerprints on at least `MIN_PAGES` pages and `MIN_SHARE` of all `pages`."""
+    """The fingerprints on at least `MIN_PAGES` pages and `MIN_SHARE` of all `pages`; none
+    while fewer than `MIN_SITE_PAGES` pages are known."""
     counts: Counter[int] = Counter()
     total = 0
     for units in pages:
         counts.update(units)
         total += 1
+    if total < MIN_SITE_PAGES:
+        return frozenset()
     floor = max(MIN_PAGES, MIN_SHARE * total)
     return frozenset(unit for unit, pages_with_it in counts.items() if pages_with_it >= floor)
 

@@ -88,7 +88,7 @@ def test_kill_9_at_any_point_then_a_rerun_completes_exactly_once(
         pages = sorted(corpus.glob("*.txt"))
         changed = rng.sample(pages, 6)
         for page in changed:  # new content for some pages, so reruns replace rows too
-            page.write_text(page.read_text() + f"\n\nRevision {attempt} of this report.\n")
+            page.write_text(page.read_text() + f"\n\nRevision {attempt} of {page.stem}.\n")
         (corpus / f"new-{attempt}.txt").write_text(
             f"Fresh page {attempt}\n\nOfficials in Chicago said on Monday that page {attempt} "
             "had been added to the corpus.\n"
@@ -107,7 +107,7 @@ def test_kill_9_at_any_point_then_a_rerun_completes_exactly_once(
         finish(server, corpus, output, tmp_path / f"rerun-{attempt}.log")
         documents = exactly_once(corpus, output)
         for page in changed:
-            assert f"Revision {attempt} of this report." in documents[page.as_uri()]["text"]
+            assert f"Revision {attempt} of {page.stem}." in documents[page.as_uri()]["text"]
         assert not list(output.glob("*/*.tmp"))
     assert killed >= KILLS - 1  # the runs were killed, not finished before the trigger
 
