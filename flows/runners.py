@@ -1,8 +1,9 @@
 """Where the stages run: threads in this process (the default), or a Dask cluster.
 
-Locally, stages run in threads and spaCy's NER, which holds the GIL, in a pool of one
-process per core (`tasks.entities.ner_pool`). On Dask, each worker process runs its stages
-and NER itself, loading a spaCy model once.
+Locally, stages run in threads and their CPU-bound work (cleaning, language detection,
+spaCy's NER), which holds the GIL, in a pool of one process per core
+(`tasks.pool.worker_pool`). On Dask, each worker process runs its stages and that work
+itself, loading a spaCy model once.
 """
 
 from __future__ import annotations

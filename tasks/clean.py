@@ -18,16 +18,9 @@ from prefect import task
 from schemas.models import Batch, CleanDocument, Limits, RawDocument, Reject, RejectReason, Stage
 from tasks.clean_dump import clean_page_dump, dump_lines
 from tasks.clean_html import extract_html
-from tasks.common import (
-    STAGE_TASK_OPTIONS,
-    TimedOut,
-    content_hash,
-    in_processes,
-    log_stage,
-    stage_cache_key,
-    timed_out,
-)
+from tasks.common import STAGE_TASK_OPTIONS, content_hash, log_stage, stage_cache_key, timed_out
 from tasks.page import Extracted
+from tasks.pool import TimedOut, in_processes
 from tasks.site_furniture import (
     Pages,
     fingerprints,

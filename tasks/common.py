@@ -5,17 +5,13 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta
 from functools import cache
 from importlib.metadata import version
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pydantic_core
 from prefect import get_run_logger
@@ -26,8 +22,6 @@ import schemas.models
 from schemas.models import Batch, Reject, RejectReason
 
 PIPELINE_VERSION = version("docpipe")
-T = TypeVar("T")
-R = TypeVar("R")
 
 # Every stage retries three times, after 1 s, 2 s and 4 s (+-50% jitter).
 RETRY_OPTIONS: dict[str, Any] = {
@@ -88,86 +82,6 @@ def stage_cache_key(
     return key
 
 
-class TimedOut:
-    """Stands in for the result of an item that alone took longer than the stage may."""
-
-    def __repr__(self) -> str:
-        return "TIMED_OUT"
-
-
-TIMED_OUT = TimedOut()
-_pools: dict[int, ProcessPoolExecutor] = {}
-_pools_lock = threading.Lock()
-
-
-def worker_pool(processes: int) -> ProcessPoolExecutor:
-    """Processes for the CPU-bound stages (cleaning, language detection, NER).
-
-    One pool per flow process, shared by all its tasks; each worker loads what it needs (the
-    spaCy models, langdetect's profiles) once and keeps it. A pool that lost a worker, or
-    whose workers were stopped, is replaced by the next call.
-    """
-    with _pools_lock:
-        if processes not in _pools:
-            _pools[processes] = ProcessPoolExecutor(processes, mp_context=get_context("spawn"))
-        return _pools[processes]
-
-
-def _discard(pool: ProcessPoolExecutor, *, kill: bool) -> None:
-    """Forget `pool` (the next `worker_pool` call starts a new one); `kill` stops its workers
-    mid-call: the only way to stop a call that runs too long (other tasks' calls in it fail,
-    and Prefect retries them)."""
-    with _pools_lock:
-        for processes, known in list(_pools.items()):
-            if known is pool:
-                del _pools[processes]
-    if kill:
-        for process in list(pool._processes.values()):  # no public way before Python 3.14
-            process.kill()
-    pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _run_chunks(
-    work: Callable[[list[T]], list[R]], chunks: list[list[T]], processes: int, timeout: float
-) -> list[list[R] | None]:
-    """Each chunk's results, or None for a chunk still running after `timeout` seconds."""
-    pool = worker_pool(processes)
-    try:
-        futures = [pool.submit(work, chunk) for chunk in chunks]
-        done, late = wait(futures, timeout=timeout)
-        results = [future.result() if future in done else None for future in futures]
-    except BrokenProcessPool:
-        _discard(pool, kill=False)  # a worker died: this attempt fails, Prefect retries it
-        raise
-    if late:
-        _discard(pool, kill=True)
-    return results
-
-
-def in_processes(
-    work: Callable[[list[T]], list[R]], items: list[T], processes: int, timeout: float
-) -> list[R | TimedOut]:
-    """`work(items)`, the items shared out in order over `processes` worker processes.
-
-    A share still running after `timeout` seconds is stopped and its items are done again one
-    by one, so a single pathological item costs one `TIMED_OUT`, not the batch. With
-    `processes` 0 the work runs here (a Dask worker's own process), without a timeout.
-    """
-    if processes < 1 or not items:
-        return list(work(items))
-    size = -(-len(items) // processes)
-    chunks = [items[start : start + size] for start in range(0, len(items), size)]
-    results: list[R | TimedOut] = []
-    for chunk, result in zip(chunks, _run_chunks(work, chunks, processes, timeout), strict=True):
-        if result is not None:
-            results.extend(result)
-            continue
-        for item in chunk:
-            (alone,) = _run_chunks(work, [[item]], processes, timeout)
-            results.extend(alone if alone is not None else [TIMED_OUT])
-    return results
-
-
 def _stage_input(value: Any) -> Any:
     """What a stage works on: a batch's name and documents. The rejects an earlier stage made
     do not change this stage's work, so they stay out of its key."""
@@ -175,6 +89,7 @@ def _stage_input(value: Any) -> Any:
 
 
 def timed_out(source: str, stage: str, timeout: float) -> Reject:
+    """The reject for an item `tasks.pool` gave up on: the stage goes on without it."""
     detail = f"{stage} took longer than {timeout:g} s on this document alone (stage timeout)"
     return Reject(source=source, stage=stage, reason=RejectReason.TIMEOUT, detail=detail)
 

@@ -22,14 +22,11 @@ from schemas.models import Batch, DetectedDocument, Document, Entity, Limits, St
 from tasks.common import (
     PIPELINE_VERSION,
     STAGE_TASK_OPTIONS,
-    TIMED_OUT,
-    TimedOut,
-    in_processes,
     log_stage,
     stage_cache_key,
     timed_out,
-    worker_pool,
 )
+from tasks.pool import TIMED_OUT, TimedOut, in_processes, worker_pool
 
 if TYPE_CHECKING:
     from spacy.language import Language

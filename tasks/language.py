@@ -12,14 +12,8 @@ from langdetect.lang_detect_exception import LangDetectException
 from prefect import task
 
 from schemas.models import Batch, CleanDocument, DetectedDocument, Limits, Stage
-from tasks.common import (
-    STAGE_TASK_OPTIONS,
-    TimedOut,
-    in_processes,
-    log_stage,
-    stage_cache_key,
-    timed_out,
-)
+from tasks.common import STAGE_TASK_OPTIONS, log_stage, stage_cache_key, timed_out
+from tasks.pool import TimedOut, in_processes
 
 UNDETERMINED = "und"
 # Below this many letters langdetect guesses rather than judges.

@@ -1,52 +1,36 @@
-"""The worker pool: work shared out in order, a slow item isolated, a dead worker reported."""
+"""Stage policy: cache keys follow a stage's work, timeouts and other rejects are counted."""
 
 from __future__ import annotations
 
-import os
-import signal
-import time
-from concurrent.futures.process import BrokenProcessPool
+from types import SimpleNamespace
+from typing import cast
 
-import pytest
+from prefect.context import TaskRunContext
 
-from tasks.common import TIMED_OUT, in_processes, worker_pool
-
-SLOW = -1
+from schemas.models import Batch, CleanDocument, RejectReason, Stage
+from tasks.common import reason_counts, stage_cache_key, timed_out
+from tasks.language import detect_batch
 
 
-def doubled_unless_slow(items: list[int]) -> list[int]:
-    """Runs in a worker process: an item equal to SLOW hangs far past any test's timeout."""
-    if SLOW in items:
-        time.sleep(600)
-    return [2 * item for item in items]
+def test_the_cache_key_ignores_earlier_rejects_and_ignored_parameters() -> None:
+    key = stage_cache_key(ignore=("processes",))
+    context = cast(
+        TaskRunContext, SimpleNamespace(task=SimpleNamespace(name="detect", fn=detect_batch))
+    )
+    batch = Batch[CleanDocument](name="batch-0001", documents=[], rejects=[])
+    rejected = batch.model_copy(update={"rejects": [timed_out("a", Stage.CLEAN, 5)]})
+    other = batch.model_copy(update={"name": "batch-0002"})
+    assert key(context, {"batch": batch, "processes": 2}) == key(
+        context, {"batch": rejected, "processes": 8}
+    )
+    assert key(context, {"batch": batch, "processes": 2}) != key(
+        context, {"batch": other, "processes": 2}
+    )
 
 
-def pids(items: list[int]) -> list[int]:
-    return [os.getpid() for _ in items]
-
-
-def test_items_are_shared_out_in_order() -> None:
-    assert in_processes(doubled_unless_slow, list(range(10)), 2, timeout=60) == [
-        2 * n for n in range(10)
-    ]
-    assert os.getpid() not in in_processes(pids, list(range(10)), 2, timeout=60)
-    assert in_processes(pids, [1, 2], 0, timeout=60) == [os.getpid()] * 2  # in this process
-
-
-def test_a_slow_item_alone_times_out_and_the_others_are_done() -> None:
-    items = [1, 2, SLOW, 3, 4, 5]
-    started = time.monotonic()
-    assert in_processes(doubled_unless_slow, items, 2, timeout=3) == [2, 4, TIMED_OUT, 6, 8, 10]
-    assert time.monotonic() - started < 60  # the hung worker was stopped, not waited for
-    assert in_processes(doubled_unless_slow, [7], 2, timeout=60) == [14]  # a fresh pool
-
-
-def test_a_dead_worker_fails_the_call_and_the_next_call_gets_a_new_pool() -> None:
-    pool = worker_pool(2)
-    victim = in_processes(pids, [1, 2], 2, timeout=60)[0]
-    os.kill(victim, signal.SIGKILL)
-    time.sleep(1)  # the pool notices the death
-    with pytest.raises(BrokenProcessPool):
-        in_processes(doubled_unless_slow, [1, 2], 2, timeout=60)
-    assert worker_pool(2) is not pool
-    assert in_processes(doubled_unless_slow, [1, 2], 2, timeout=60) == [2, 4]
+def test_a_timed_out_item_is_a_timeout_reject_and_counted() -> None:
+    reject = timed_out("https://example.org/a", Stage.ENTITIES, 30)
+    assert (reject.stage, reject.reason) == (Stage.ENTITIES, RejectReason.TIMEOUT)
+    assert "30 s" in reject.detail
+    assert reason_counts([reject, reject]) == f"{RejectReason.TIMEOUT}: 2"
+    assert reason_counts([]) == "none"

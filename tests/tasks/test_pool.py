@@ -1,0 +1,72 @@
+"""The worker pool: work shared out in order, a slow item isolated (its own pool's workers
+stopped, no other's), a dead worker reported."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import active_children
+
+import pytest
+
+from tasks.pool import TIMED_OUT, in_processes, worker_pool
+
+SLOW = -1
+
+
+def doubled_unless_slow(items: list[int]) -> list[int]:
+    """Runs in a worker process: an item equal to SLOW hangs far past any test's timeout."""
+    if SLOW in items:
+        time.sleep(600)
+    return [2 * item for item in items]
+
+
+def pids(items: list[int]) -> list[int]:
+    return [os.getpid() for _ in items]
+
+
+def pids_held(items: list[int]) -> list[int]:
+    """Holds its worker a moment, so that every worker of the pool gets a share."""
+    time.sleep(0.5)
+    return pids(items)
+
+
+def test_items_are_shared_out_in_order() -> None:
+    assert in_processes(doubled_unless_slow, list(range(10)), 2, timeout=60) == [
+        2 * n for n in range(10)
+    ]
+    assert os.getpid() not in in_processes(pids, list(range(10)), 2, timeout=60)
+    assert in_processes(pids, [1, 2], 0, timeout=60) == [os.getpid()] * 2  # in this process
+
+
+def test_a_slow_item_alone_times_out_and_the_others_are_done() -> None:
+    items = [1, 2, SLOW, 3, 4, 5]
+    started = time.monotonic()
+    assert in_processes(doubled_unless_slow, items, 2, timeout=3) == [2, 4, TIMED_OUT, 6, 8, 10]
+    assert time.monotonic() - started < 60  # the hung worker was stopped, not waited for
+    assert in_processes(doubled_unless_slow, [7], 2, timeout=60) == [14]  # a fresh pool
+
+
+def test_a_timeout_stops_the_workers_of_its_own_pool_only() -> None:
+    other = worker_pool(2)
+    others = set(in_processes(pids_held, [1, 2], 2, timeout=60))
+    (hung,) = in_processes(pids, [1], 1, timeout=60)
+    assert in_processes(doubled_unless_slow, [SLOW], 1, timeout=2) == [TIMED_OUT]
+    alive = {process.pid for process in active_children()}
+    assert hung not in alive
+    assert others <= alive
+    assert worker_pool(2) is other
+    assert set(in_processes(pids_held, [1, 2], 2, timeout=60)) == others
+
+
+def test_a_dead_worker_fails_the_call_and_the_next_call_gets_a_new_pool() -> None:
+    pool = worker_pool(2)
+    victim = in_processes(pids, [1, 2], 2, timeout=60)[0]
+    os.kill(victim, signal.SIGKILL)
+    time.sleep(1)  # the pool notices the death
+    with pytest.raises(BrokenProcessPool):
+        in_processes(doubled_unless_slow, [1, 2], 2, timeout=60)
+    assert worker_pool(2) is not pool
+    assert in_processes(doubled_unless_slow, [1, 2], 2, timeout=60) == [2, 4]
