@@ -92,8 +92,13 @@ def process_documents(
     logger = get_run_logger()
     output_dir = params.output.absolute()
     limits = params.limits
-    web = (params.http, limits.max_document_bytes, params.allow_private_hosts, output_dir)
-    locations = discover_sources(params.sources, *web)
+    locations = discover_sources(
+        params.sources,
+        http=params.http,
+        limits=limits,
+        allow_private_hosts=params.allow_private_hosts,
+        output=output_dir,
+    )
     todo, unchanged, deferred, fingerprints = plan_run(
         locations, output_dir, params.full_refresh, limits.max_documents
     )
@@ -158,7 +163,13 @@ def process_documents(
         batch = pending.popleft()
         # Each stage receives the previous stage's future; Prefect resolves it before running.
         # (Prefect's typed `submit` overload does not accept futures in place of values.)
-        fetched = fetch_documents.submit(batch, *web)
+        fetched = fetch_documents.submit(
+            batch,
+            http=params.http,
+            limits=limits,
+            allow_private_hosts=params.allow_private_hosts,
+            output=output_dir,
+        )
         cleaned = clean.submit(fetched, params.timezone, params.processes, timeout, output_dir)  # type: ignore[call-overload]
         detected = detect.submit(cleaned, params.processes, timeout)
         extracted = extract.submit(detected, params.spacy_models, params.processes, timeout)  # type: ignore[call-overload]

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from schemas.models import Limits
-from tasks.fetch import discover, read_file
+from tasks.sources.files import discover, read_file
 from tests.flows.runs import rows, run
 
 ENGLISH = "The harbour in Busan reopened on Monday after two years of repairs, officials said."

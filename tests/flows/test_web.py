@@ -13,8 +13,9 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 
 from schemas.models import HttpOptions, SourceBatch
-from tasks.fetch import HOST_LIMIT_PREFIX, Web, fetch_batch, prefect_host_limits
+from tasks.fetch import fetch_batch
 from tasks.http import PageStore
+from tasks.sources.web import HOST_LIMIT_PREFIX, Web, prefect_host_limits
 from tests.fixture_site import FAULT_REASONS, FixtureSite
 from tests.flows.runs import rows, run, task_states
 from tests.tasks.test_fetch import JAPANESE, KOREAN, MAX_BYTES

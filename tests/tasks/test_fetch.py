@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 
 from schemas.models import HttpOptions, Limits, SourceBatch
-from tasks.fetch import Web, decode, discover, fetch_batch, read_file
+from tasks.fetch import fetch_batch
 from tasks.http import PageStore
+from tasks.sources.decode import decode
+from tasks.sources.files import discover, read_file
+from tasks.sources.web import Web
 
 MAX_BYTES = Limits().max_document_bytes
 

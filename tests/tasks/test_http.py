@@ -6,7 +6,6 @@ import httpx
 import pytest
 
 from schemas.models import HttpOptions, Limits
-from tasks.fetch import decode, feed_links
 from tasks.http import (
     HTML_TYPES,
     XML_TYPES,
@@ -18,6 +17,8 @@ from tasks.http import (
     request,
     retry_after_seconds,
 )
+from tasks.sources.decode import decode
+from tasks.sources.feeds import feed_links
 from tests.fixture_site import FixtureSite
 from tests.tasks.test_fetch import JAPANESE, KOREAN
 
