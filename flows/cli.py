@@ -8,7 +8,7 @@ import shlex
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, cast, get_args
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
@@ -19,7 +19,6 @@ from schemas.models import (
     DEFAULT_BATCH_SIZE,
     HttpOptions,
     Limits,
-    RunnerKind,
     RunParameters,
     RunSummary,
     available_cores,
@@ -37,7 +36,6 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
-RUNNERS: tuple[str, ...] = get_args(RunnerKind)
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)  # one line per error, however narrow
@@ -157,26 +155,21 @@ def run(
             "--full-refresh", help="Forget earlier runs: clear the output, re-process everything."
         ),
     ] = False,
-    runner: Annotated[
-        str, typer.Option(help="Where stages run: local (NER on every core) or dask.")
-    ] = "local",
     workers: Annotated[
         int | None,
         typer.Option(
-            help="Worker processes (local) or Dask workers (local cluster); one per core if unset."
+            help="Worker processes for cleaning, language detection and NER; one per core if unset."
         ),
     ] = None,
     dask_address: Annotated[
-        str | None, typer.Option(help="Run on an existing Dask scheduler, e.g. tcp://host:8786.")
+        str | None,
+        typer.Option(help="Run the stages on this Dask scheduler's workers, e.g. tcp://host:8786."),
     ] = None,
 ) -> None:
     """Run the process-documents flow over SOURCES and write Parquet to --output.
 
     SOURCES: files, directories, globs, http(s) URLs, files listing URLs, RSS/Atom feed and sitemap URLs, WARC files.
     """  # noqa: E501 (one line: the help shows the docstring's line breaks)
-    if runner not in RUNNERS:
-        raise fail(f"--runner must be one of {', '.join(RUNNERS)}, not {runner!r}")
-    on_dask = runner == "dask" or dask_address is not None
     try:
         http = HttpOptions(
             connect_timeout=timeout,
@@ -197,8 +190,8 @@ def run(
             http=http,
             limits=limits,
             full_refresh=full_refresh,
-            # On Dask every worker process runs the stages itself; locally a pool does.
-            processes=0 if on_dask else workers or available_cores(),
+            processes=workers or available_cores(),
+            dask_address=dask_address,
         )
     except ValidationError as error:
         problems = "; ".join(
@@ -212,23 +205,9 @@ def run(
         raise fail("--workers must be at least 1")
 
     from flows.pipeline import process_documents  # imports Prefect: only once arguments are good
-    from flows.runners import task_runner
 
-    flow = process_documents.with_options(
-        task_runner=task_runner(cast(RunnerKind, runner), workers, dask_address)
-    )
-    state = flow(
-        sources=params.sources,
-        output=str(params.output),
-        timezone=params.timezone,
-        batch_size=params.batch_size,
-        allow_private_hosts=params.allow_private_hosts,
-        http=params.http,
-        limits=params.limits,
-        full_refresh=params.full_refresh,
-        processes=params.processes,
-        return_state=True,
-    )
+    # The flow's parameters decide where it runs: here, or on Dask with `dask_address`.
+    state = process_documents(**params.model_dump(mode="json"), return_state=True)
     if not state.is_completed():
         errors.print(f"[bold red]docpipe: the run ended {state.name}:[/] {state.message}")
         raise typer.Exit(code=1)

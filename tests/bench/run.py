@@ -154,15 +154,12 @@ def floor(paths: list[str], output: Path, batch_size: int, processes: int) -> in
 def pipeline(corpus: Path, output: Path, batch_size: int, dask_address: str = "") -> int:
     """docpipe's flow: locally (NER on every core), or on the Dask scheduler given."""
     from flows.pipeline import process_documents
-    from flows.runners import task_runner
 
-    flow = process_documents
-    extra: dict[str, Any] = {}
-    if dask_address:
-        flow = flow.with_options(task_runner=task_runner("dask", dask_address=dask_address))
-        extra = {"processes": 0}  # each Dask worker runs the stages itself
-    summary: RunSummary = flow(
-        sources=[str(corpus)], output=str(output), batch_size=batch_size, **extra
+    summary: RunSummary = process_documents(
+        sources=[str(corpus)],
+        output=str(output),
+        batch_size=batch_size,
+        dask_address=dask_address or None,
     )
     return summary.documents
 
