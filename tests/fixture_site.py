@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from tests.tasks.test_fetch import JAPANESE, KOREAN
+from tests.data.texts import JAPANESE, KOREAN
 
 ENGLISH_BODY = (
     "The harbour of Busan reopened on Thursday after a week of repairs to the piers. "

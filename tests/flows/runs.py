@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -17,7 +18,7 @@ from tasks.layout import read_dataset
 
 
 def run(
-    sources: list[Path | str], output: Path, runner: Any = None, **parameters: Any
+    sources: Sequence[Path | str], output: Path, runner: Any = None, **parameters: Any
 ) -> tuple[State[Any], UUID]:
     """Run the flow (with another task runner if given) and check that it completed."""
     flow = process_documents.with_options(task_runner=runner) if runner else process_documents

@@ -22,8 +22,8 @@ from flows.pipeline import process_documents
 from schemas.arrow import OUTPUT_SCHEMAS
 from schemas.models import RunSummary
 from tasks.layout import read_dataset
+from tests.data.texts import KOREAN
 from tests.flows.runs import rows, run, task_states
-from tests.tasks.test_fetch import KOREAN
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 

@@ -12,13 +12,13 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 
-from schemas.models import HttpOptions, SourceBatch
+from schemas.models import HttpOptions, Limits, SourceBatch
 from tasks.fetch import fetch_batch
 from tasks.http import PageStore
 from tasks.sources.web import HOST_LIMIT_PREFIX, Web, prefect_host_limits
+from tests.data.texts import JAPANESE, KOREAN
 from tests.fixture_site import FAULT_REASONS, FixtureSite
 from tests.flows.runs import rows, run, task_states
-from tests.tasks.test_fetch import JAPANESE, KOREAN, MAX_BYTES
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -69,7 +69,7 @@ def test_prefect_concurrency_limit_per_host(site: FixtureSite, tmp_path: Path) -
     urls = [site.url(f"/paced.html?{n}") for n in range(4)]
     web = Web(
         HttpOptions(workers=4),
-        MAX_BYTES,
+        Limits().max_document_bytes,
         True,
         PageStore(tmp_path / "_http"),
         tmp_path / "_downloads",
@@ -79,7 +79,7 @@ def test_prefect_concurrency_limit_per_host(site: FixtureSite, tmp_path: Path) -
 
     site.most_in_flight = 0
     with get_client(sync_client=True) as client:
-        limit_id = client.create_global_concurrency_limit(
+        client.create_global_concurrency_limit(
             GlobalConcurrencyLimitCreate(name=f"{HOST_LIMIT_PREFIX}127.0.0.1", limit=1)
         )
     try:
@@ -88,6 +88,5 @@ def test_prefect_concurrency_limit_per_host(site: FixtureSite, tmp_path: Path) -
     finally:
         with get_client(sync_client=True) as client:
             client.delete_global_concurrency_limit_by_name(f"{HOST_LIMIT_PREFIX}127.0.0.1")
-    assert limit_id
     assert (len(batch.documents), pending) == (4, [])
     assert site.most_in_flight == 1

@@ -16,7 +16,7 @@ from tasks.entities import (
     ner_components,
     normalise_span,
 )
-from tests.tasks.test_language import ENGLISH
+from tests.data.texts import ENGLISH
 
 FRENCH = "Emmanuel Macron a rencontré Olaf Scholz à Berlin pour parler de l'Union européenne."
 

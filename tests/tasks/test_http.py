@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from schemas.models import HttpOptions, Limits
@@ -19,8 +18,8 @@ from tasks.http import (
 )
 from tasks.sources.decode import decode
 from tasks.sources.feeds import feed_links
+from tests.data.texts import JAPANESE, KOREAN
 from tests.fixture_site import FixtureSite
-from tests.tasks.test_fetch import JAPANESE, KOREAN
 
 OPTIONS = HttpOptions(read_timeout=1.0, connect_timeout=1.0)
 MAX_BYTES = Limits().max_document_bytes
@@ -144,4 +143,3 @@ def test_client_sends_user_agent_and_accepts_compression() -> None:
     client = new_client(OPTIONS)
     assert client.headers["User-Agent"].startswith("docpipe/")
     assert "br" in client.headers["Accept-Encoding"]
-    assert isinstance(client, httpx.Client)

@@ -7,10 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tasks.language import detect_language, detector_factory
-from tests.tasks.test_fetch import CHINESE, JAPANESE, KOREAN
-
-ENGLISH = "The harbour reopened on Thursday after a week of repairs to the storm-damaged piers."
-FRENCH = "Le port a rouvert jeudi après une semaine de réparations des quais endommagés."
+from tests.data.texts import CHINESE, ENGLISH, FRENCH, JAPANESE, KOREAN
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from tasks.output import (
     summarize,
 )
 from tasks.verify import verify_output
-from tests.tasks.test_export import make_batch
+from tests.data.batches import make_batch
 
 
 def test_plan_skips_files_unchanged_since_they_were_recorded(tmp_path: Path) -> None:

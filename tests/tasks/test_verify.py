@@ -12,7 +12,7 @@ import pytest
 from tasks.export import export_batch
 from tasks.layout import read_dataset, record_inputs
 from tasks.verify import verify_output
-from tests.tasks.test_export import make_batch
+from tests.data.batches import make_batch
 
 
 def _part(output: Path, dataset: str) -> Path:
