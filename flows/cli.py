@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shlex
 import sys
@@ -77,11 +78,17 @@ def counted(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
+def _shown(path: str) -> str:
+    """`path` relative to the current directory when it lies below it: shorter to read."""
+    return os.path.relpath(path) if Path(path).is_relative_to(Path.cwd()) else path
+
+
 def query_hint(output: str) -> str:
     """A command that reads the output with DuckDB, runnable as printed after `make run`."""
-    sql = f"SELECT title, language, published_at FROM '{output}/documents/*.parquet'"
-    code = f"import duckdb; duckdb.sql({sql!r}).show()"
-    return f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}"
+    documents = json.dumps(f"{_shown(output)}/documents/*.parquet")
+    columns = json.dumps("title, language, published_at")
+    code = f"import duckdb; duckdb.read_parquet({documents}).project({columns}).show()"
+    return f"{shlex.quote(_shown(sys.executable))} -c {shlex.quote(code)}"
 
 
 def print_summary(summary: RunSummary) -> None:
