@@ -26,7 +26,7 @@ from tasks.fetch import discover_sources, fetch_documents
 from tasks.language import detect_languages
 from tasks.output import finalize, plan_run
 from tasks.report import publish_summary
-from tasks.site_furniture import site_of
+from tasks.site_furniture import site_batches
 
 # Batches whose stages may run at once: two per core keeps every worker busy while the
 # next batch is fetched, and memory does not grow with the corpus.
@@ -99,10 +99,9 @@ def process_documents(
         locations, output_dir, params.full_refresh, limits.max_documents
     )
     # A site's pages side by side: each batch learns the furniture of the sites it holds.
-    todo = sorted(todo, key=site_of)
     batches = [
-        SourceBatch(name=f"batch-{number:04d}", locations=todo[start : start + params.batch_size])
-        for number, start in enumerate(range(0, len(todo), params.batch_size), start=1)
+        SourceBatch(name=f"batch-{number:04d}", locations=locations)
+        for number, locations in enumerate(site_batches(todo, params.batch_size), start=1)
     ]
     if batches:
         logger.info(

@@ -51,6 +51,26 @@ def site_of(source: str) -> str:
     return f"file://{os.path.dirname(path)}"
 
 
+def site_batches(locations: list[str], size: int) -> list[list[str]]:
+    """`locations` in batches of `size`, a site's pages side by side. A batch takes up to
+    `MIN_SITE_PAGES` - 1 pages more rather than leave the next batch a remainder of a site too
+    small to learn from: batches of one run do not wait for each other's memory."""
+    ordered = sorted(locations, key=site_of)
+    sites = [site_of(location) for location in ordered]
+    batches: list[list[str]] = []
+    start = 0
+    while start < len(ordered):
+        end = min(start + size, len(ordered))
+        rest = end
+        while rest < len(ordered) and sites[rest] == sites[end - 1]:
+            rest += 1
+        if rest - end < MIN_SITE_PAGES:
+            end = rest
+        batches.append(ordered[start:end])
+        start = end
+    return batches
+
+
 def fingerprint(unit: str) -> int:
     """A 63-bit fingerprint of a unit of text, blind to case and spacing."""
     folded = " ".join(unit.casefold().split())

@@ -16,6 +16,7 @@ from tasks.site_furniture import (
     learned_furniture,
     read_memory,
     remember,
+    site_batches,
     site_of,
 )
 from tests.data.furniture_site import (
@@ -63,6 +64,27 @@ def _furniture_left(document: CleanDocument) -> list[str]:
 )
 def test_site_of(source: str, site: str) -> None:
     assert site_of(source) == site
+
+
+@pytest.mark.parametrize(
+    ("sites", "size", "batches"),
+    [
+        ({"a": 20}, 8, [8, 12]),  # 20, 8 -> 8, 8, 4 would leave 4 pages of the site alone
+        ({"a": 24}, 8, [8, 8, 8]),
+        ({"a": 20, "b": 5}, 10, [10, 10, 5]),  # a batch ending with a whole site stays as it is
+        ({"a": 3, "b": 3, "c": 3}, 2, [3, 3, 3]),
+        ({"a": 30}, 200, [30]),
+    ],
+)
+def test_batches_leave_no_site_a_remainder_too_small_to_learn_from(
+    sites: dict[str, int], size: int, batches: list[int]
+) -> None:
+    locations = [
+        f"https://{site}.example/{n}" for site, count in sites.items() for n in range(count)
+    ]
+    made = site_batches(locations, size)
+    assert [len(batch) for batch in made] == batches
+    assert sorted(location for batch in made for location in batch) == sorted(locations)
 
 
 @pytest.mark.parametrize(
