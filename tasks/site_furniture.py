@@ -52,11 +52,13 @@ def site_of(source: str) -> str:
 
 
 def site_batches(locations: list[str], size: int) -> list[list[str]]:
-    """`locations` in batches of `size`, a site's pages side by side. A batch takes up to
-    `MIN_SITE_PAGES` - 1 pages more rather than leave the next batch a remainder of a site too
-    small to learn from: batches of one run do not wait for each other's memory."""
+    """`locations` in batches of `size`, a site's pages side by side. Where the run holds
+    enough pages of a site to learn from, a batch takes up to `MIN_SITE_PAGES` - 1 pages more
+    rather than leave the next batch a remainder of the site too small to learn from: batches
+    of one run do not wait for each other's memory."""
     ordered = sorted(locations, key=site_of)
     sites = [site_of(location) for location in ordered]
+    pages_of = Counter(sites)
     batches: list[list[str]] = []
     start = 0
     while start < len(ordered):
@@ -64,7 +66,7 @@ def site_batches(locations: list[str], size: int) -> list[list[str]]:
         rest = end
         while rest < len(ordered) and sites[rest] == sites[end - 1]:
             rest += 1
-        if rest - end < MIN_SITE_PAGES:
+        if rest - end < MIN_SITE_PAGES <= pages_of[sites[end - 1]]:
             end = rest
         batches.append(ordered[start:end])
         start = end

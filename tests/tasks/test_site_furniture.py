@@ -72,7 +72,8 @@ def test_site_of(source: str, site: str) -> None:
         ({"a": 20}, 8, [8, 12]),  # 20, 8 -> 8, 8, 4 would leave 4 pages of the site alone
         ({"a": 24}, 8, [8, 8, 8]),
         ({"a": 20, "b": 5}, 10, [10, 10, 5]),  # a batch ending with a whole site stays as it is
-        ({"a": 3, "b": 3, "c": 3}, 2, [3, 3, 3]),
+        ({"a": 3, "b": 3, "c": 3}, 2, [2, 2, 2, 2, 1]),  # too few pages of any site to learn
+        ({"a": 7}, 3, [3, 3, 1]),
         ({"a": 30}, 200, [30]),
     ],
 )
