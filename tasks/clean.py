@@ -70,15 +70,8 @@ def clean_batch(
                 dump_lines(raw.content)
             )
     furniture = site_furniture(seen, memory)
-    work = [
-        (
-            raw,
-            furniture.get(site[raw.doc_id], frozenset())
-            if raw.content_type == "text"
-            else frozenset(),
-        )
-        for raw in batch.documents
-    ]
+    # (HTML pages are compared after extraction: clean_pages reads this for page dumps only.)
+    work = [(raw, furniture.get(site[raw.doc_id], frozenset())) for raw in batch.documents]
     pages = in_processes(partial(clean_pages, timezone), work, processes, timeout)
     for raw, page in zip(batch.documents, pages, strict=True):
         if raw.content_type == "html" and isinstance(page, Extracted):
