@@ -139,6 +139,8 @@ def read_memory(output: Path, sites: Iterable[str]) -> dict[str, dict[str, froze
     for site in sorted(set(sites)):
         pages: dict[str, frozenset[int]] = {}
         for path in _files_newest_first(_site_folder(output, site)):
+            if len(pages) >= MEMORY_PAGES:
+                break  # older files hold nothing that is kept
             table = pq.read_table(path, columns=["doc_id", "units"])
             for doc_id, units in zip(
                 table["doc_id"].to_pylist(), table["units"].to_pylist(), strict=True
@@ -163,9 +165,8 @@ def remember(output: Path, pages: list[SitePage]) -> None:
     by_site: dict[str, list[SitePage]] = {}
     for page in pages:
         by_site.setdefault(page.site, []).append(page)
-    for site, site_pages_ in by_site.items():
-        path = _write(site_pages_, _site_folder(output, site))
-        path.touch()  # the newest file of the site, even if the same pages were written before
+    for site, pages_of_site in by_site.items():
+        _write(pages_of_site, _site_folder(output, site))  # a new file: the site's newest
 
 
 def fold_memory(output: Path) -> int:
