@@ -43,6 +43,16 @@ class Stage(StrEnum):
     EXPORT = "export"
 
 
+class LanguageMethod(StrEnum):
+    """How a document's language was found: the `language_method` column."""
+
+    SCRIPT = "script"  # the writing system settles it (Hangul, kana, Greek, ...)
+    LANGDETECT = "langdetect"  # a text long enough for langdetect to be sure
+    VOTE = "vote"  # a short or unsure text: langdetect and lingua voted
+    HINT = "hint"  # the language the page declares decided between the text's candidates
+    NONE = "none"  # too few letters to judge: the language is `und`
+
+
 class RejectReason(StrEnum):
     """Why an input did not become a document: the `reason` column of `OUT/rejects/`.
 
@@ -114,6 +124,9 @@ class RawDocument(SourceDocument):
 
     content_type: Literal["text", "html"]
     content: str
+    declared_language: str | None = Field(
+        default=None, description="the response's Content-Language header"
+    )
 
 
 class CleanDocument(SourceDocument):
@@ -125,12 +138,16 @@ class CleanDocument(SourceDocument):
     authors: list[str]
     author_emails: list[str]
     editions: list[str] = Field(description="ISO 639-1 codes of the page's other editions")
+    declared_language: str | None = Field(
+        description="language tag the page declares (HTML lang, og:locale, Content-Language)"
+    )
     text: str = Field(description="clean body, paragraphs separated by a blank line")
 
 
 class DetectedDocument(CleanDocument):
     language: str = Field(description="ISO 639-1 code, or `und` when too short to judge")
-    language_score: float
+    language_score: float = Field(ge=0, le=1, description="probability of `language`")
+    language_method: str = Field(description="a `LanguageMethod`: how the language was found")
 
 
 class Document(DetectedDocument):

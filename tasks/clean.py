@@ -106,6 +106,7 @@ def clean_batch(
                 authors=page.authors,
                 author_emails=page.author_emails,
                 editions=page.editions,
+                declared_language=page.declared_language or raw.declared_language,
                 text="\n\n".join(page.paragraphs),
             )
         )

@@ -109,7 +109,9 @@ _TITLE_MAX_CHARS = 200
 # stands in a run of furniture at the head or the tail.
 _FRAGMENT_CHARS = 24
 _FRAGMENT_WORDS = 3
-_SENTENCE_END = (".", "!", "?", "。", "！", "？", "다.")
+# Sentence terminals of the scripts (Devanagari danda, Arabic question mark, Urdu full stop,
+# Armenian, Ethiopic); a closing quote or bracket after one is still the sentence's end.
+_SENTENCE_END = re.compile(r"[.!?。！？।॥؟۔։።][\"'”’»)\]」』]*$")
 
 
 class Kind(Enum):
@@ -172,14 +174,14 @@ def _byline(line: str) -> tuple[list[str], list[str]] | None:
 
 
 def _looks_like_title(line: str) -> bool:
-    return len(line) <= _TITLE_MAX_CHARS and not line.endswith(_SENTENCE_END)
+    return len(line) <= _TITLE_MAX_CHARS and not _SENTENCE_END.search(line)
 
 
 def _is_fragment(line: str) -> bool:
     return (
         len(line) <= _FRAGMENT_CHARS
         and len(line.split()) <= _FRAGMENT_WORDS
-        and not line.endswith(_SENTENCE_END)
+        and not _SENTENCE_END.search(line)
     )
 
 
@@ -262,6 +264,8 @@ def clean_page_dump(
     for index in range(end, len(lines)):  # a byline below a related block still counts
         _keep_facts(page, lines[index], kinds[index], timezone)
     page.paragraphs = [lines[i] for i in range(start, end) if kinds[i] not in _ANYWHERE]
+    if page.title and not page.paragraphs:  # too short to split into title and body: body
+        page.paragraphs, page.title = [page.title], None
     # A page that only says when it was updated was first published then, as far as it shows.
     page.published_at = page.published_at or page.updated_at
     page.authors = people(page.authors)

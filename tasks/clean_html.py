@@ -99,6 +99,7 @@ def _extract(html: str, source: str, timezone: ZoneInfo) -> Extracted:
     if tree is None:
         return Extracted(paragraphs=[])
     title, authors, published = _metadata(tree, html, url, timezone)
+    declared = declared_language(tree)
     # trafilatura prunes the tree it is given: the metadata is read first.
     result = trafilatura.bare_extraction(
         tree, url=url, favor_precision=True, include_comments=False, fast=True
@@ -109,7 +110,26 @@ def _extract(html: str, source: str, timezone: ZoneInfo) -> Extracted:
         title=title,
         published_at=published,
         authors=authors,
+        declared_language=declared,
     )
+
+
+_DECLARATIONS = (
+    "/html/@lang",
+    "//meta[@property='og:locale']/@content",
+    "//meta[translate(@http-equiv,'CONTENT-LANGUAGE','content-language')='content-language']"
+    "/@content",
+)
+
+
+def declared_language(tree: HtmlElement) -> str | None:
+    """The language tag the page declares, as written: its `lang`, `og:locale` or
+    Content-Language meta, the first one present."""
+    for path in _DECLARATIONS:
+        for value in tree.xpath(path):
+            if tag := str(value).split(",")[0].strip():
+                return tag
+    return None
 
 
 def _metadata(

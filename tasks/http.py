@@ -57,6 +57,7 @@ class Response:
     body: bytes
     etag: str | None
     last_modified: str | None
+    content_language: str | None
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,7 @@ def _get(
             body=bytes(body),
             etag=response.headers.get("etag"),
             last_modified=response.headers.get("last-modified"),
+            content_language=response.headers.get("content-language"),
         )
 
 
@@ -279,6 +281,7 @@ class CachedPage:
     last_modified: str | None
     content: str
     content_sha256: str
+    content_language: str | None = None  # absent from pages cached before it was kept
 
     def validators(self) -> dict[str, str]:
         headers = {}

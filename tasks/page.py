@@ -36,4 +36,5 @@ class Extracted:
     authors: list[str] = field(default_factory=list)
     author_emails: list[str] = field(default_factory=list)
     editions: list[str] = field(default_factory=list)  # ISO 639-1 codes of other editions
+    declared_language: str | None = None  # the language tag the page declares, as written
     unreadable: tuple[str, str] | None = None  # (reason, detail) when the text cannot be read

@@ -27,15 +27,21 @@ class FetchError(Exception):
 
 
 def raw_document(
-    source: str, content_type: Literal["text", "html"], content: str, data: bytes
+    source: str,
+    content_type: Literal["text", "html"],
+    content: str,
+    data: bytes,
+    declared_language: str | None = None,
 ) -> RawDocument:
-    """A document read from `source`; its hash is of the bytes, so a re-encoding is a change."""
+    """A document read from `source`; its hash is of the bytes, so a re-encoding is a change.
+    `declared_language`: the Content-Language header it came with."""
     return RawDocument(
         doc_id=doc_id_for(source),
         source=source,
         content_sha256=hashlib.sha256(data).hexdigest(),
         content_type=content_type,
         content=content,
+        declared_language=declared_language,
     )
 
 

@@ -40,5 +40,6 @@ def read_warc(stream: io.BufferedIOBase, uri: str, max_bytes: int) -> Read:
         except FetchError as error:
             rejects.append(fetch_reject(source, error.reason, error.detail))
             continue
-        documents.append(raw_document(source, "html", text, body))
+        language = record.http_headers.get_header("Content-Language")
+        documents.append(raw_document(source, "html", text, body, language))
     return documents, rejects

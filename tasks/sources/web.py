@@ -139,17 +139,24 @@ class Web:
                 content_sha256=cached.content_sha256,
                 content_type="html",
                 content=cached.content,
+                declared_language=cached.content_language,
             )
             return [document], []
         try:
             text = decode(outcome.body, html=True, declared=outcome.charset)
         except FetchError as error:
             return [], [fetch_reject(url, error.reason, error.detail)]
-        document = raw_document(url, "html", text, outcome.body)
+        document = raw_document(url, "html", text, outcome.body, outcome.content_language)
         if outcome.etag or outcome.last_modified:
             self.store.put(
                 url,
-                CachedPage(outcome.etag, outcome.last_modified, text, document.content_sha256),
+                CachedPage(
+                    outcome.etag,
+                    outcome.last_modified,
+                    text,
+                    document.content_sha256,
+                    outcome.content_language,
+                ),
             )
         return [document], []
 

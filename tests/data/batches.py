@@ -19,8 +19,10 @@ def make_batch(title: str = "Title") -> tuple[list[Document], list[Reject]]:
         authors=["Kim Ji-hoon"],
         author_emails=["kim@example.com"],
         text="China and Russia met.\n\nThey talked.",
+        declared_language="en",
         language="en",
         language_score=0.99,
+        language_method="langdetect",
         entities=[
             Entity(text="China", label="GPE", start=0, end=5),
             Entity(text="Russia", label="GPE", start=10, end=16),

@@ -3,7 +3,8 @@
 `make eval` (python -m tests.quality.gate) prints precision, recall, F1 and milliseconds per
 page of trafilatura (default and precise settings) and of docpipe on both development sets
 (`../shared/data/aeb-dev` and `wceb-dev`, each skipped when absent; aeb-dev falls back to the
-project's copy of its pages) and per sub-dataset, then the page-dump table. The gate itself
+project's copy of its pages) and per sub-dataset; language identification on langid-dev
+(`tests.quality.langid`); then the page-dump table. The gate itself
 (`make test`) checks the pages the project ships. `--update-baseline` records higher figures;
 the baseline only moves up.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,6 +27,15 @@ from tests.quality.extraction import (
     load_pages,
     page_counts,
     score,
+)
+from tests.quality.langid import (
+    SENTENCES,
+    load_sentences,
+    print_langid,
+    print_tallies,
+    right_share,
+    tally,
+    through_pipeline,
 )
 from tests.quality.page_dumps import CASES, FIELDS, TIMEZONE, DumpCase
 
@@ -48,7 +59,11 @@ def page_dump_accuracy() -> float:
 
 def measure() -> dict[str, float]:
     overall = evaluate(docpipe, load_pages())
-    return {"html_f1": round(overall.f1, 4), "page_dump_accuracy": round(page_dump_accuracy(), 4)}
+    return {
+        "html_f1": round(overall.f1, 4),
+        "page_dump_accuracy": round(page_dump_accuracy(), 4),
+        "langid_right": round(right_share(load_sentences()), 4),
+    }
 
 
 def baseline() -> dict[str, float]:
@@ -116,9 +131,24 @@ def print_extraction(name: str, pages: dict[str, Page]) -> None:
     print(f"  docpipe takes {ratio:.2f}x trafilatura-precise's time per page")
 
 
+def language_identification() -> None:
+    """langid-dev (or the project's sample of it): the stage beside raw langdetect, then the
+    same sentences through `docpipe run` as JSONL records."""
+    folder = SHARED_DATA / "langid-dev"
+    if not folder.is_dir():
+        print(f"langid-dev: not found at {folder}; the project's sample instead")
+    sentences = load_sentences(folder if folder.is_dir() else SENTENCES)
+    print_langid(sentences)
+    with tempfile.TemporaryDirectory(prefix="docpipe-langid-") as work:
+        answers, rejects = through_pipeline(sentences, Path(work))
+    title = "langid-dev through `docpipe run`, a JSONL record a sentence"
+    print_tallies(f"{title} (rejects: {rejects or 'none'})", {"docpipe run": tally(answers)})
+
+
 def main(arguments: list[str]) -> int:
     for name, pages in development_sets().items():
         print_extraction(name, pages)
+    language_identification()
     print(f"Page dumps: {len(CASES)} cases x {len(FIELDS)} fields")
     for case in CASES:
         wrong = [name for name, ok in page_dump_results(case).items() if not ok]

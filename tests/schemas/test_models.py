@@ -16,8 +16,9 @@ from schemas.models import RejectReason, RunParameters
 CONTRACT = {
     "documents": [
         "doc_id", "source", "title", "published_at", "updated_at", "authors", "author_emails",
-        "editions", "text",
-        "language", "language_score", "entities", "ner_model", "content_sha256", "processed_at",
+        "editions", "declared_language", "text",
+        "language", "language_score", "language_method",
+        "entities", "ner_model", "content_sha256", "processed_at",
         "pipeline_version",
     ],
     "entities": ["doc_id", "text", "label", "start", "end", "language"],

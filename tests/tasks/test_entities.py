@@ -65,9 +65,9 @@ def test_only_ner_components_are_loaded_once(language: str) -> None:
 def _detected(text: str, language: str, doc_id: str = "d") -> DetectedDocument:
     return DetectedDocument(
         doc_id=doc_id, source=f"file:///{doc_id}", content_sha256="0", title=None,
-        published_at=None, updated_at=None, authors=[], author_emails=[], editions=[], text=text,
-        language=language,
-        language_score=0.99,
+        published_at=None, updated_at=None, authors=[], author_emails=[], editions=[],
+        declared_language=None, text=text, language=language, language_score=0.99,
+        language_method="langdetect",
     )  # fmt: skip
 
 
