@@ -24,15 +24,20 @@ ENGLISH_BODY = (
     "The harbour of Busan reopened on Thursday after a week of repairs to the piers. "
     "Fishing boats returned to their moorings by noon, and the ferry to Fukuoka resumed."
 )
+# Briefs on pages that declare Portuguese: one the text leaves open (Spanish by a little),
+# one that is clearly Spanish.
+BRIEF = ("2024", "No, creo que no")
+SPANISH_BRIEF = ("2024", "Por algo había que empezar")
 HUGE_BYTES = 50 * 1024 * 1024
 SLOW_SECONDS = 3.0
 
 
-def article(title: str, body: str, charset: str | None = None) -> str:
+def article(title: str, body: str, charset: str | None = None, lang: str | None = None) -> str:
     meta = f'<meta charset="{charset}">' if charset else ""
     paragraphs = "".join(f"<p>{sentence}.</p>" for sentence in body.split(". ") if sentence)
+    html = f'<html lang="{lang}">' if lang else "<html>"
     return (
-        f"<html><head>{meta}<title>{title}</title></head><body>"
+        f"{html}<head>{meta}<title>{title}</title></head><body>"
         f"<nav><a href='/'>Home</a></nav><article><h1>{title}</h1>{paragraphs}</article>"
         "<footer>Copyright Fixture News</footer></body></html>"
     )
@@ -144,6 +149,14 @@ def _handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
             elif path == "/ja.html":  # charset only in the page's meta tag
                 body = article("釜山港が再開", JAPANESE, charset="shift_jis").encode("shift_jis")
                 self.send(200, body, "text/html")
+            elif path == "/brief-lang.html":  # <html lang="pt">
+                self.send(200, article(*BRIEF, lang="pt").encode(), "text/html; charset=utf-8")
+            elif path == "/brief-spanish.html":  # <html lang="pt">, text clearly Spanish
+                body = article(*SPANISH_BRIEF, lang="pt").encode()
+                self.send(200, body, "text/html; charset=utf-8")
+            elif path == "/brief-header.html":  # Content-Language: pt
+                body = article(*BRIEF).encode()
+                self.send(200, body, "text/html; charset=utf-8", Content_Language="pt-BR")
             elif path == "/feed.rss":
                 self.send(200, site.feed(), "application/rss+xml")
             elif path == "/sitemap-index.xml":

@@ -15,9 +15,10 @@ from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from schemas.models import HttpOptions, Limits, SourceBatch
 from tasks.fetch import fetch_batch
 from tasks.http import PageStore
+from tasks.language import identify
 from tasks.sources.web import HOST_LIMIT_PREFIX, Web, prefect_host_limits
 from tests.data.texts import JAPANESE, KOREAN
-from tests.fixture_site import FAULT_REASONS, FixtureSite
+from tests.fixture_site import BRIEF, FAULT_REASONS, FixtureSite
 from tests.flows.runs import rows, run, task_states
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -90,3 +91,27 @@ def test_prefect_concurrency_limit_per_host(site: FixtureSite, tmp_path: Path) -
             client.delete_global_concurrency_limit_by_name(f"{HOST_LIMIT_PREFIX}127.0.0.1")
     assert (len(batch.documents), pending) == (4, [])
     assert site.most_in_flight == 1
+
+
+def test_the_language_a_page_declares_decides_a_short_item(
+    site: FixtureSite, tmp_path: Path
+) -> None:
+    """Its HTML `lang` or its Content-Language header: kept as `declared_language`, and the
+    hint that settles a brief the text alone leaves open, never one the text contradicts."""
+    assert identify("\n\n".join(BRIEF) + ".").language == "es"
+    paths = ["/brief-lang.html", "/brief-header.html", "/brief-spanish.html"]
+    sources = [site.url(path) for path in paths]
+    output = tmp_path / "out"
+
+    run(sources, output, allow_private_hosts=True)
+
+    documents = {row["source"]: row for row in rows(output, "documents")}
+    found = {
+        path: (row["declared_language"], row["language"], row["language_method"])
+        for path, row in ((p.removeprefix(site.base), r) for p, r in documents.items())
+    }
+    assert found == {
+        "/brief-lang.html": ("pt", "pt", "hint"),
+        "/brief-header.html": ("pt-BR", "pt", "hint"),
+        "/brief-spanish.html": ("pt", "es", "vote"),
+    }

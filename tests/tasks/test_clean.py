@@ -111,3 +111,37 @@ def test_page_left_empty_is_rejected_with_its_reason() -> None:
     assert [(r.source, r.stage, r.reason) for r in cleaned.rejects] == [
         ("file:///0.txt", "clean", "empty_after_cleaning")
     ]
+
+
+@pytest.mark.parametrize(
+    ("head", "declared"),
+    [
+        ('<html lang="ko-KR"><head>', "ko-KR"),
+        ('<html><head><meta property="og:locale" content="fr_FR">', "fr_FR"),
+        ('<html><head><meta http-equiv="Content-Language" content="de, en">', "de"),
+        ('<html lang="en"><head><meta property="og:locale" content="ja_JP">', "en"),
+        ("<html><head>", None),
+    ],
+)
+def test_html_declared_language_as_written(head: str, declared: str | None) -> None:
+    html = ARTICLE_HTML.replace("<html><head>", head, 1)
+    assert html != ARTICLE_HTML or declared is None
+    page = extract_html(html, "file:///page.html", ZoneInfo("UTC"))
+    assert page.declared_language == declared
+
+
+@pytest.mark.parametrize(
+    ("dump", "title", "body"),
+    [
+        ("सरकार ने इस्तीफा दिया", None, ["सरकार ने इस्तीफा दिया"]),  # one line: body
+        ("Markets close higher", None, ["Markets close higher"]),
+        ("Markets close higher\n\nShares rose.", "Markets close higher", ["Shares rose."]),
+        ("सरकार ने इस्तीफा दिया।\n\nदूसरा वाक्य।", None, ["सरकार ने इस्तीफा दिया।", "दूसरा वाक्य।"]),
+        ('He said "no."\n\nThen he left.', None, ['He said "no."', "Then he left."]),
+    ],
+)
+def test_a_text_too_short_for_title_and_body_is_body(
+    dump: str, title: str | None, body: list[str]
+) -> None:
+    page = clean_page_dump(dump, ZoneInfo("UTC"))
+    assert (page.title, page.paragraphs) == (title, body)
