@@ -89,7 +89,10 @@ _STARTS = [first for first, _, _ in _BLOCKS]
 # A Han character or a Hangul syllable writes a syllable or a word, not a sound: it counts
 # as two letters, so the length floor asks as much of Korean and Chinese as of English.
 _DENSE = frozenset({"han", "hangul"})
-_LETTER = re.compile(r"[^\W\d_]")  # letters; combining marks belong to the letter before them
+# Letters (combining marks belong to the letter before them), the ASCII ones apart: most
+# text is mostly ASCII, and those need no look-up.
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+_OTHER_LETTER = re.compile(r"[^\W\d_A-Za-z]")
 # Japanese when kana weigh at least this share of its Han and kana: one kana in a headline
 # of kanji ("東京株、大幅に続伸"), not a product name in katakana quoted in a Chinese article.
 _KANA_SHARE = 0.05
@@ -150,9 +153,10 @@ def _script(letter: str) -> str:
 def _scripts(text: str) -> dict[str, int]:
     """Letters per script. Their sum is the text's length, fair to every script: a letter
     with its combining marks is one, a Han character or a Hangul syllable two."""
-    counts: dict[str, int] = {}
-    for letter in _LETTER.findall(text[:_READ_CHARACTERS]):
-        script = _script(letter) if letter > "\x7f" else "other"
+    text = text[:_READ_CHARACTERS]
+    counts = {"other": len(_ASCII_LETTER.findall(text))}
+    for letter in _OTHER_LETTER.findall(text):
+        script = _script(letter)
         counts[script] = counts.get(script, 0) + (2 if script in _DENSE else 1)
     return counts
 

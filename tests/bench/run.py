@@ -1,4 +1,5 @@
-"""`make bench`: docpipe against a bare floor, memory at two corpus sizes, Dask 1 vs 2 workers.
+"""`make bench`: docpipe against a bare floor, the language stage against langdetect alone,
+memory at two corpus sizes, Dask 1 vs 2 workers.
 
 The floor is a plain Python loop over the same batches doing the same stages with the same
 libraries (the page-dump cleaner, langdetect, the same spaCy model and components, pyarrow
@@ -204,6 +205,7 @@ def main() -> None:
     with measured() as floor_figures:
         floor_documents = floor(paths, work / "floor", options.batch_size, processes)
     floor_rate = report("bare floor", floor_documents, floor_figures)
+    _language(paths)
 
     with prefect_test_harness(server_startup_timeout=120):
         with measured() as pipe_figures:
@@ -233,6 +235,50 @@ def _overhead(work: Path, stage_seconds: float, batch_size: int) -> None:
         f"  orchestration overhead: {1000 * per_batch:.0f} ms per batch (its five task runs, "
         f"measured on batches of one short page) against {stage_seconds:.1f} s of stage work "
         f"in a batch of {batch_size} (floor): {100 * per_batch / stage_seconds:.1f}%"
+    )
+
+
+def _language(paths: list[str]) -> None:
+    """The language stage on the corpus' articles against langdetect alone (what the stage
+    was before it read scripts and voted on short texts: its time is the target's base),
+    taking turns, best of five; then short texts, where lingua votes."""
+    from zoneinfo import ZoneInfo
+
+    from tasks.clean_dump import clean_page_dump
+    from tasks.language import detect_probabilities, identify, second_opinion
+    from tests.quality.langid import load_sentences
+
+    zone = ZoneInfo("UTC")
+    texts = [
+        "\n\n".join(clean_page_dump(Path(path).read_text(encoding="utf-8"), zone).paragraphs)
+        for path in paths[:400]
+    ]
+    stage: list[float] = []
+    alone: list[float] = []
+    for _ in range(5):
+        for timings, detect in ((stage, identify), (alone, detect_probabilities)):
+            start = time.perf_counter()
+            for text in texts:
+                detect(text)
+            timings.append((time.perf_counter() - start) / len(texts))
+    print(
+        f"  language stage on articles: {1000 * min(stage):.2f} ms per document, langdetect "
+        f"alone {1000 * min(alone):.2f} ms: {min(stage) / min(alone):.2f}x (target <= 1.2x)"
+    )
+    sentences = [line for lines in load_sentences().values() for line in lines]
+    before = psutil.Process().memory_info().rss
+    start = time.perf_counter()
+    second_opinion().compute_language_confidence_values("Det finns ett antal.")
+    loaded = time.perf_counter() - start
+    grown = (psutil.Process().memory_info().rss - before) / 2**20
+    start = time.perf_counter()
+    for sentence in sentences:
+        identify(sentence)
+    per_sentence = (time.perf_counter() - start) / len(sentences)
+    print(
+        f"  short texts: {1000 * per_sentence:.2f} ms per sentence ({len(sentences)} sentences, "
+        f"22 languages); lingua's first vote in a process loads its Latin-script models: "
+        f"{loaded:.1f} s, {grown:.0f} MB"
     )
 
 
