@@ -231,7 +231,10 @@ def clean_page_dump(
 ) -> Extracted:
     """Remove a page dump's furniture (the lines its site repeats, then the rules'); keep its
     facts as fields."""
-    lines = without_furniture(dump_lines(text), site_furniture)
+    lines = dump_lines(text)
+    if len(lines) == 1:  # a sentence, a headline: no page around it, so nothing to remove
+        return Extracted(paragraphs=lines)
+    lines = without_furniture(lines, site_furniture)
     kinds = [classify(line) for line in lines]
     page = Extracted(paragraphs=[])
 

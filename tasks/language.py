@@ -197,7 +197,7 @@ def _vote(text: str, detected: dict[str, float], declared: str | None) -> Identi
     """Both identifiers and the web's language shares; the declared language weighs more."""
     heard = {
         _code(result.language): result.value
-        for result in second_opinion().compute_language_confidence_values(text)
+        for result in second_opinion().compute_language_confidence_values(text[:_READ_CHARACTERS])
     }
     scores = {
         code: heard.get(code, 0.0)
@@ -244,6 +244,9 @@ _LANGUAGE_NAMES = {
     "spanish": "es", "swedish": "sv", "turkish": "tr", "ukrainian": "uk", "vietnamese": "vi",
 }  # fmt: skip
 _TAG = re.compile(r"([a-z]{2})(?:[-_][a-z0-9]{2,8})*", re.IGNORECASE)
+# Codes for a language langdetect names otherwise: Norwegian Bokmål and Nynorsk, and the
+# withdrawn codes of Hebrew and Indonesian that old pages still use.
+_SAME_LANGUAGE = {"nb": "no", "nn": "no", "iw": "he", "in": "id"}
 
 
 def language_of_tag(tag: str | None) -> str | None:
@@ -251,6 +254,7 @@ def language_of_tag(tag: str | None) -> str | None:
     language the stage knows."""
     match = _TAG.fullmatch((tag or "").strip())
     code = match.group(1).lower() if match else None
+    code = _SAME_LANGUAGE.get(code or "", code)
     return code if code in WEB_SHARE else None
 
 

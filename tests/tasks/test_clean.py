@@ -135,6 +135,8 @@ def test_html_declared_language_as_written(head: str, declared: str | None) -> N
     [
         ("सरकार ने इस्तीफा दिया", None, ["सरकार ने इस्तीफा दिया"]),  # one line: body
         ("Markets close higher", None, ["Markets close higher"]),
+        ("By Kim Ji-hoon", None, ["By Kim Ji-hoon"]),  # a line alone is no page: no furniture
+        ("Markets close higher\n\nPosted July. 18, 2002", None, ["Markets close higher"]),
         ("Markets close higher\n\nShares rose.", "Markets close higher", ["Shares rose."]),
         ("सरकार ने इस्तीफा दिया।\n\nदूसरा वाक्य।", None, ["सरकार ने इस्तीफा दिया।", "दूसरा वाक्य।"]),
         ('He said "no."\n\nThen he left.', None, ['He said "no."', "Then he left."]),

@@ -86,6 +86,7 @@ def test_score_is_a_probability_whatever_decided() -> None:
 @pytest.mark.parametrize(
     ("tag", "code"),
     [("en-US", "en"), ("ko_KR", "ko"), ("zh-Hant-TW", "zh"), ("FR", "fr"), (" de ", "de"),
+     ("nb-NO", "no"), ("iw", "he"),
      ("x-default", None), ("", None), (None, None), ("english", None), ("xx", None)],
 )  # fmt: skip
 def test_language_of_tag(tag: str | None, code: str | None) -> None:
