@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import pyarrow.parquet as pq
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
@@ -21,6 +22,7 @@ import tasks.language
 from flows.pipeline import process_documents
 from schemas.arrow import OUTPUT_SCHEMAS
 from schemas.models import RunSummary
+from tasks.entity_names import VALUE_LABELS
 from tasks.layout import read_dataset
 from tests.data.texts import KOREAN
 from tests.flows.runs import rows, run, task_states
@@ -45,7 +47,7 @@ def test_seed_and_bad_inputs_end_to_end(seed_copy: Path, tmp_path: Path) -> None
     unsupported.write_bytes(b"%PDF-1.4")
     output = tmp_path / "out"
 
-    _, flow_run_id = run([seed_copy, unsupported], output, timezone="Asia/Seoul", batch_size=2)
+    state, flow_run_id = run([seed_copy, unsupported], output, timezone="Asia/Seoul", batch_size=2)
 
     documents = {row["source"].rsplit("/", 1)[-1]: row for row in rows(output, "documents")}
     rejects = {row["source"].rsplit("/", 1)[-1]: row["reason"] for row in rows(output, "rejects")}
@@ -70,6 +72,18 @@ def test_seed_and_bad_inputs_end_to_end(seed_copy: Path, tmp_path: Path) -> None
     assert {(e["text"], e["label"]) for e in seed["entities"]} >= REQUIRED_ENTITIES
     assert documents["korean.txt"]["language"] == "ko", documents["korean.txt"]
     assert documents["korean.txt"]["entities"] == []
+
+    sco = [e for e in seed["entities"] if e["canonical"] == "Shanghai Cooperation Organization"]
+    assert [e["text"] for e in sco] == ["Shanghai Cooperation Organization"] + ["SCO"] * 3
+    index = {
+        (row["canonical"], row["label"]): row
+        for row in pq.read_table(output / "entity_index").to_pylist()
+    }
+    assert index["Shanghai Cooperation Organization", "ORG"]["documents"] == 1
+    assert index["Shanghai Cooperation Organization", "ORG"]["mentions"] == 4
+    assert index["Vladimir Rushailo", "PERSON"]["mentions"] == 1
+    assert not any(label in VALUE_LABELS for _, label in index)
+    assert not any(label in VALUE_LABELS for _, label, _ in summary_of(state).top_entities)
 
     mentions = rows(output, "entities")
     assert len(mentions) == sum(len(d["entities"]) for d in documents.values())
