@@ -9,7 +9,7 @@ from typing import Any, Union, get_args, get_origin
 import pyarrow as pa
 from pydantic import AwareDatetime, BaseModel
 
-from schemas.models import Document, EntityMention, Reject, SitePage
+from schemas.models import Document, EntityIndexRow, EntityMention, Reject, SitePage
 
 _SCALARS: dict[Any, pa.DataType] = {
     str: pa.string(),
@@ -52,6 +52,8 @@ def schema_of(model: type[BaseModel]) -> pa.Schema:
 DOCUMENTS_SCHEMA = schema_of(Document)
 ENTITIES_SCHEMA = schema_of(EntityMention)
 REJECTS_SCHEMA = schema_of(Reject)
+# Derived from the entities and documents by finalize (tasks.entity_index).
+ENTITY_INDEX_SCHEMA = schema_of(EntityIndexRow)
 # Bookkeeping, not output: what the site-furniture memory keeps per page.
 SITE_PAGES_SCHEMA = schema_of(SitePage)
 

@@ -102,13 +102,22 @@ class Reject(Record):
     detail: str = Field(description="readable message for a person")
 
 
+class EntityKind(StrEnum):
+    """Names (people, organisations, places, ...) or values (dates, numbers, amounts)."""
+
+    NAME = "name"
+    VALUE = "value"
+
+
 class Entity(Record):
     """A named-entity mention; `start`/`end` are character offsets into the clean text."""
 
     text: str
-    label: str
+    label: str = Field(description="the label of the name in this document (one per name)")
     start: int
     end: int
+    canonical: str = Field(description="the full name the mention stands for in its document")
+    kind: str = Field(description="an `EntityKind`: `name` or `value`")
 
 
 class SourceDocument(Record):
@@ -169,7 +178,21 @@ class EntityMention(Record):
     label: str
     start: int
     end: int
+    canonical: str
+    kind: str
     language: str
+
+
+class EntityIndexRow(Record):
+    """One row of `OUT/entity_index/`: a named entity across the output."""
+
+    canonical: str
+    label: str
+    language: str
+    documents: int = Field(description="documents that mention it")
+    mentions: int = Field(description="its mentions in them")
+    first_published_at: AwareDatetime | None = Field(description="earliest dated document")
+    last_published_at: AwareDatetime | None = Field(description="latest dated document")
 
 
 class SitePage(Record):
@@ -311,7 +334,9 @@ class RunSummary(Record):
     failed: int = Field(description="inputs of batches that failed after their retries")
     rejects_by_reason: dict[str, int]
     documents_by_language: dict[str, int]
-    top_entities: list[tuple[str, str, int]] = Field(description="(text, label, mentions)")
+    top_entities: list[tuple[str, str, int]] = Field(
+        description="named entities of the run: (canonical name, label, mentions)"
+    )
     total_documents: int = Field(description="documents in the output after the run")
     total_rejects: int = Field(description="rejects in the output after the run")
 

@@ -26,6 +26,7 @@ from tasks.common import (
     stage_cache_key,
     timed_out,
 )
+from tasks.entity_names import kind_of, resolve
 from tasks.pool import TIMED_OUT, TimedOut, in_processes, worker_pool
 
 if TYPE_CHECKING:
@@ -35,7 +36,18 @@ _LISTENER = "Tok2VecListener"
 _OPENING = {"(": ")", "[": "]", "{": "}"}
 _CLOSING = {close: open_ for open_, close in _OPENING.items()}
 _TRIM = " \t\n\"'“”‘’,.;:!?-–—"
-_LEADING_ARTICLE = re.compile(r"the(?:\s+|$)", re.IGNORECASE)
+# Articles before a name, by language: English "The" goes whatever its case ("The China
+# Daily"); elsewhere only a lower-case article ("le Rhône"), not one that is part of a name
+# ("Le Havre", "Los Angeles").
+_LEADING_ARTICLE = {
+    "en": re.compile(r"the(?:\s+|$)", re.IGNORECASE),
+    "fr": re.compile(r"(?:les?|la)(?:\s+|$)|l['’]"),
+    "de": re.compile(r"(?:der|die|das|den|dem|des)(?:\s+|$)"),
+    "es": re.compile(r"(?:el|la|los|las)(?:\s+|$)"),
+    "it": re.compile(r"(?:il|lo|la|i|gli|le)(?:\s+|$)|l['’]"),
+    "pt": re.compile(r"(?:o|a|os|as)(?:\s+|$)"),
+    "nl": re.compile(r"(?:de|het)(?:\s+|$)"),
+}
 _POSSESSIVES = ("'s", "’s")
 _PIPE_BATCH = 64
 # Long texts go to NER in pieces of this many characters at most (cut at paragraph breaks).
@@ -81,12 +93,14 @@ def load_model(package: str) -> Language:
         return spacy.load(package, exclude=[name for name in pipeline if name not in keep])
 
 
-def normalise_span(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """Trim an entity span to its name: no leading "the", possessive or unbalanced bracket.
+def normalise_span(text: str, start: int, end: int, language: str = "en") -> tuple[int, int] | None:
+    """Trim an entity span to its name: no leading article (of the text's language),
+    possessive or unbalanced bracket.
 
-    "the Shanghai Cooperation Organization (SCO" becomes "Shanghai Cooperation Organization".
-    Returns None when nothing is left.
+    "the Shanghai Cooperation Organization (SCO" becomes "Shanghai Cooperation Organization",
+    "le Rhône" "Rhône". Returns None when nothing is left.
     """
+    leading_article = _LEADING_ARTICLE.get(language)
     previous = None
     while previous != (start, end) and start < end:
         previous = (start, end)
@@ -95,7 +109,7 @@ def normalise_span(text: str, start: int, end: int) -> tuple[int, int] | None:
         start += len(span) - len(stripped)
         end = start + len(stripped.rstrip(_TRIM))
         span = text[start:end]
-        article = _LEADING_ARTICLE.match(span)
+        article = leading_article.match(span) if leading_article else None
         if article:
             start += article.end()
         if span.endswith(_POSSESSIVES):
@@ -147,8 +161,9 @@ def _pieces(text: str, max_length: int) -> Iterator[tuple[int, str]]:
     yield offset, text[offset:]
 
 
-def find_entities(nlp: Language, texts: list[str]) -> list[list[Entity]]:
-    """Entities of each text, offsets into that text; long texts go through in pieces."""
+def find_entities(nlp: Language, texts: list[str], language: str = "en") -> list[list[Entity]]:
+    """Entities of each text as the model tags them, offsets into that text; long texts go
+    through in pieces."""
     pieces = [
         (index, offset, piece)
         for index, text in enumerate(texts)
@@ -159,18 +174,24 @@ def find_entities(nlp: Language, texts: list[str]) -> list[list[Entity]]:
     for (index, offset, _), doc in zip(pieces, docs, strict=True):
         text = texts[index]
         for ent in doc.ents:
-            span = normalise_span(text, offset + ent.start_char, offset + ent.end_char)
+            span = normalise_span(text, offset + ent.start_char, offset + ent.end_char, language)
             if span is not None:
+                name = text[span[0] : span[1]]
                 found[index].append(
                     Entity(
-                        text=text[span[0] : span[1]], label=ent.label_, start=span[0], end=span[1]
+                        text=name,
+                        label=ent.label_,
+                        start=span[0],
+                        end=span[1],
+                        canonical=name,
+                        kind=kind_of(ent.label_),
                     )
                 )
     return found
 
 
-def _find_with(package: str, texts: list[str]) -> list[list[Entity]]:
-    return find_entities(load_model(package), texts)
+def _find_with(package: str, language: str, texts: list[str]) -> list[list[Entity]]:
+    return find_entities(load_model(package), texts, language)
 
 
 def _load(packages: list[str]) -> None:
@@ -189,7 +210,7 @@ def warm_up(spacy_models: dict[str, list[str]], processes: int) -> None:
 
 
 def entities_of(
-    package: str, texts: list[str], processes: int, timeout: float
+    package: str, language: str, texts: list[str], processes: int, timeout: float
 ) -> list[list[Entity] | TimedOut]:
     """Entities of each text, shared out over `processes` worker processes in pieces of at
     most `_PIECE_CHARS`, so that one very long text keeps every process busy too."""
@@ -199,7 +220,10 @@ def entities_of(
         for offset, piece in _pieces(text, _PIECE_CHARS)
     ]
     found = in_processes(
-        partial(_find_with, package), [piece for _, _, piece in pieces], processes, timeout
+        partial(_find_with, package, language),
+        [piece for _, _, piece in pieces],
+        processes,
+        timeout,
     )
     results: list[list[Entity] | TimedOut] = [[] for _ in texts]
     for (index, offset, _), entities in zip(pieces, found, strict=True):
@@ -220,8 +244,9 @@ def extract_batch(
     processes: int = 0,
     timeout: float = Limits().stage_timeout_seconds,
 ) -> Batch[Document]:
-    """Add entities to every document, with the model that found them; a language with no
-    installed model gets none and `ner_model` null. NER runs in `processes` worker
+    """Add entities to every document, with the model that found them, resolved across the
+    document (`tasks.entity_names`); a language with no installed model gets none and
+    `ner_model` null. NER runs in `processes` worker
     processes (see `worker_pool`)."""
     by_language: dict[str, list[int]] = {}
     for index, document in enumerate(batch.documents):
@@ -232,7 +257,7 @@ def extract_batch(
         if package is None:
             continue
         texts = [batch.documents[i].text for i in indices]
-        results = entities_of(package, texts, processes, timeout)
+        results = entities_of(package, language, texts, processes, timeout)
         found.update((i, (package, result)) for i, result in zip(indices, results, strict=True))
     processed_at = datetime.now(UTC)
     documents = []
@@ -245,7 +270,7 @@ def extract_batch(
         documents.append(
             Document(
                 **document.model_dump(),
-                entities=entities,
+                entities=resolve(document.text, entities),
                 ner_model=package,
                 processed_at=processed_at,
                 pipeline_version=PIPELINE_VERSION,

@@ -21,8 +21,9 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from schemas.arrow import OUTPUT_SCHEMAS
-from schemas.models import RunSummary
+from schemas.models import EntityKind, RunSummary
 from tasks.common import RETRY_OPTIONS, content_hash
+from tasks.entity_index import ENTITY_INDEX, no_pairs, pairs, update_index
 from tasks.http import is_url
 from tasks.layout import (
     PART_PREFIX,
@@ -40,7 +41,7 @@ from tasks.site_furniture import fold_memory
 
 TOP_ENTITIES = 10
 # Bookkeeping that a full refresh clears along with the datasets.
-_BOOKKEEPING = (STATE, "_http", "_downloads")
+_BOOKKEEPING = (STATE, "_http", "_downloads", ENTITY_INDEX)
 
 
 def _fingerprint(location: str) -> Fingerprint | None:
@@ -108,7 +109,8 @@ def _newest_first(unit: dict[str, Path]) -> tuple[int, str]:
 
 
 def finalize_output(output: Path) -> list[str]:
-    """Keep one row per input across the whole output, the newest; remove temporary files.
+    """Keep one row per input across the whole output, the newest; remove temporary files;
+    bring the entity index up to date.
 
     Documents and rejects are matched by `source` and the newest part wins (a run's own parts
     are the newest: export touches a part it finds already written). Entity mentions live in
@@ -120,24 +122,32 @@ def finalize_output(output: Path) -> list[str]:
     """
     seen: set[str] = set()
     changed: list[str] = []
+    renamed: dict[str, str | None] = {}
+    dropped = [no_pairs()]
     for name, unit in sorted(_units(output).items(), key=lambda item: _newest_first(item[1])):
         if "entities" in unit and "documents" not in unit:
             unit.pop("entities").unlink()  # mentions whose document row was never written
             changed.append(f"entities/{name}")
         if not unit:
             continue
-        kept = _rows_to_keep(unit, seen)
-        if kept is not None:
-            _rewrite(output, name, unit, kept)
+        settled = _rows_to_keep(unit, seen)
+        if settled is not None:
+            kept, gone = settled
+            renamed[name] = _rewrite(output, name, unit, kept)
+            dropped.append(gone.append_column("part", pa.array([name] * gone.num_rows)))
             changed.extend(f"{dataset}/{name}" for dataset in unit)
-    for dataset in (*OUTPUT_SCHEMAS, STATE):
+    for dataset in (*OUTPUT_SCHEMAS, STATE, ENTITY_INDEX):
         for leftover in (output / dataset).glob(f"*{TEMPORARY_SUFFIX}"):
             leftover.unlink()
+    update_index(output, renamed, pa.concat_tables(dropped))
     return changed
 
 
-def _rows_to_keep(unit: dict[str, Path], seen: set[str]) -> dict[str, pa.Table] | None:
-    """The unit's rows whose source no newer part holds (None: all of them); adds to `seen`."""
+def _rows_to_keep(
+    unit: dict[str, Path], seen: set[str]
+) -> tuple[dict[str, pa.Table], pa.Table] | None:
+    """The unit's rows whose source no newer part holds, and the (name, document) pairs of
+    the mentions that go (None: it keeps all its rows); adds to `seen`."""
     stale: dict[str, pa.Array] = {}
     for dataset in ("documents", "rejects"):
         if dataset in unit:
@@ -148,17 +158,21 @@ def _rows_to_keep(unit: dict[str, Path], seen: set[str]) -> dict[str, pa.Table] 
         return None
     tables = {dataset: pq.read_table(unit[dataset]) for dataset in stale}
     kept = {dataset: tables[dataset].filter(pc.invert(mask)) for dataset, mask in stale.items()}
+    gone = no_pairs().drop_columns(["part"])
     if "entities" in unit:
-        dropped = tables["documents"].filter(stale["documents"])["doc_id"]
+        dropped_documents = tables["documents"].filter(stale["documents"])
         entities = pq.read_table(unit["entities"])
-        kept["entities"] = entities.filter(
-            pc.invert(pc.is_in(entities["doc_id"], value_set=dropped))
-        )
-    return kept
+        leaving = pc.is_in(entities["doc_id"], value_set=dropped_documents["doc_id"])
+        kept["entities"] = entities.filter(pc.invert(leaving))
+        gone = pairs(entities.filter(leaving), dropped_documents)
+    return kept, gone
 
 
-def _rewrite(output: Path, name: str, unit: dict[str, Path], kept: dict[str, pa.Table]) -> None:
-    """Write the kept rows under a new part name, entities first, then remove the old part."""
+def _rewrite(
+    output: Path, name: str, unit: dict[str, Path], kept: dict[str, pa.Table]
+) -> str | None:
+    """Write the kept rows under a new part name, entities first, then remove the old part.
+    Returns the new name if it holds documents."""
     sources = sorted(
         source
         for dataset in ("documents", "rejects")
@@ -172,6 +186,7 @@ def _rewrite(output: Path, name: str, unit: dict[str, Path], kept: dict[str, pa.
     for dataset in ("documents", "rejects", "entities"):
         if dataset in unit:
             unit[dataset].unlink()
+    return renamed if "documents" in kept and kept["documents"].num_rows else None
 
 
 def _by_dataset(parts: set[str]) -> dict[str, list[str]]:
@@ -190,10 +205,9 @@ def summarize(
     parts = _by_dataset(new_parts)
     documents = read_dataset(output, "documents", ["language"], parts["documents"])
     rejects = read_dataset(output, "rejects", ["reason"], parts["rejects"])
-    entities = read_dataset(output, "entities", ["text", "label"], parts["entities"])
-    mentions = Counter(
-        zip(entities["text"].to_pylist(), entities["label"].to_pylist(), strict=True)
-    )
+    entities = read_dataset(output, "entities", ["canonical", "label", "kind"], parts["entities"])
+    named = entities.filter(pc.equal(entities["kind"], EntityKind.NAME.value))
+    mentions = Counter(zip(named["canonical"].to_pylist(), named["label"].to_pylist(), strict=True))
     return RunSummary(
         output=str(output),
         inputs=documents.num_rows + rejects.num_rows + unchanged + deferred + failed,

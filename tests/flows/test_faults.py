@@ -23,6 +23,7 @@ import psutil
 import pyarrow.parquet as pq
 import pytest
 
+from tasks.entity_index import index_path, rebuild
 from tests.bench.corpus import write_corpus
 from tests.deploy.servers import BIN, Loop, prefect_server, start, stop
 from tests.flows.runs import rows, run, task_states
@@ -93,8 +94,9 @@ def test_kill_9_at_any_point_then_a_rerun_completes_exactly_once(
             f"Fresh page {attempt}\n\nOfficials in Chicago said on Monday that page {attempt} "
             "had been added to the corpus.\n"
         )
-        # The first kill lands while a Parquet part is being written, the others once a
-        # random number of parts is on disk: during stages, between batches, in finalize.
+        # The first kill lands while a Parquet file (a part, the entity index) is being
+        # written, the others once a random number of parts is on disk: during stages,
+        # between batches, in finalize.
         target = written(output, ".parquet") + rng.randint(0, 4)
 
         def trigger(first: bool = attempt == 0, target: int = target) -> bool:
@@ -106,6 +108,8 @@ def test_kill_9_at_any_point_then_a_rerun_completes_exactly_once(
         killed += kill_when(process, trigger)
         finish(server, corpus, output, tmp_path / f"rerun-{attempt}.log")
         documents = exactly_once(corpus, output)
+        # The entity index counts what the parts hold, whatever the kill interrupted.
+        assert pq.read_table(index_path(output)).equals(rebuild(output))
         for page in changed:
             assert f"Revision {attempt} of {page.stem}." in documents[page.as_uri()]["text"]
         assert not list(output.glob("*/*.tmp"))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import pyarrow.parquet as pq
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
@@ -21,7 +22,9 @@ import tasks.language
 from flows.pipeline import process_documents
 from schemas.arrow import OUTPUT_SCHEMAS
 from schemas.models import RunSummary
+from tasks.entity_names import VALUE_LABELS
 from tasks.layout import read_dataset
+from tasks.verify import verify_output
 from tests.data.texts import KOREAN
 from tests.flows.runs import rows, run, task_states
 
@@ -45,7 +48,7 @@ def test_seed_and_bad_inputs_end_to_end(seed_copy: Path, tmp_path: Path) -> None
     unsupported.write_bytes(b"%PDF-1.4")
     output = tmp_path / "out"
 
-    _, flow_run_id = run([seed_copy, unsupported], output, timezone="Asia/Seoul", batch_size=2)
+    state, flow_run_id = run([seed_copy, unsupported], output, timezone="Asia/Seoul", batch_size=2)
 
     documents = {row["source"].rsplit("/", 1)[-1]: row for row in rows(output, "documents")}
     rejects = {row["source"].rsplit("/", 1)[-1]: row["reason"] for row in rows(output, "rejects")}
@@ -70,6 +73,15 @@ def test_seed_and_bad_inputs_end_to_end(seed_copy: Path, tmp_path: Path) -> None
     assert {(e["text"], e["label"]) for e in seed["entities"]} >= REQUIRED_ENTITIES
     assert documents["korean.txt"]["language"] == "ko", documents["korean.txt"]
     assert documents["korean.txt"]["entities"] == []
+
+    sco = [e for e in seed["entities"] if e["canonical"] == "Shanghai Cooperation Organization"]
+    assert [e["text"] for e in sco] == ["Shanghai Cooperation Organization"] + ["SCO"] * 3
+    index = _index(output)
+    assert index["Shanghai Cooperation Organization", "ORG"]["documents"] == 1
+    assert index["Shanghai Cooperation Organization", "ORG"]["mentions"] == 4
+    assert index["Vladimir Rushailo", "PERSON"]["mentions"] == 1
+    assert not any(label in VALUE_LABELS for _, label in index)
+    assert not any(label in VALUE_LABELS for _, label, _ in summary_of(state).top_entities)
 
     mentions = rows(output, "entities")
     assert len(mentions) == sum(len(d["entities"]) for d in documents.values())
@@ -117,6 +129,12 @@ def _summary_artifact(flow_run_id: UUID | None) -> str:
     return str(next(a.data for a in _artifacts(flow_run_id) if a.key == "docpipe-run-summary"))
 
 
+def _index(output: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    assert verify_output(output).ok  # every run leaves the index counting what the parts hold
+    table = pq.read_table(output / "entity_index")
+    return {(row["canonical"], row["label"]): row for row in table.to_pylist()}
+
+
 def summary_of(state: State[Any]) -> RunSummary:
     summary = state.result()
     assert isinstance(summary, RunSummary)
@@ -152,8 +170,12 @@ def test_runs_are_incremental_and_keep_one_row_per_document(
     ]
     assert texts == ["The harbour of Busan reopened on Friday."]
 
+    busan = [row for (name, _), row in _index(output).items() if name == "Busan"]
+    assert [row["documents"] for row in busan] == [1]  # the changed page counted once
+
     refreshed, refreshed_run = run([seed_copy], output, full_refresh=True)
     assert (summary_of(refreshed).documents, summary_of(refreshed).unchanged) == (2, 0)
+    assert verify_output(output).ok  # the entity index too, started again
     assert task_states(refreshed_run)["entities batch-0001"][0] == "Completed"
     assert len(rows(output, "documents")) == 2
 

@@ -21,7 +21,7 @@ CONTRACT = {
         "entities", "ner_model", "content_sha256", "processed_at",
         "pipeline_version",
     ],
-    "entities": ["doc_id", "text", "label", "start", "end", "language"],
+    "entities": ["doc_id", "text", "label", "start", "end", "canonical", "kind", "language"],
     "rejects": ["source", "stage", "reason", "detail"],
 }  # fmt: skip
 
@@ -39,7 +39,7 @@ def test_derived_arrow_types() -> None:
     assert DOCUMENTS_SCHEMA.field("authors").type.value_type == pa.string()
     entity = DOCUMENTS_SCHEMA.field("entities").type.value_type
     assert [entity.field(i).name for i in range(entity.num_fields)] == [
-        "text", "label", "start", "end",
+        "text", "label", "start", "end", "canonical", "kind",
     ]  # fmt: skip
 
 

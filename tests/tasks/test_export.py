@@ -47,5 +47,14 @@ def test_output_is_read_without_glue(tmp_path: Path) -> None:
     frame = pd.read_parquet(tmp_path / "documents")
     assert str(frame["published_at"].dtype) == "datetime64[us, UTC]"
     entities = pl.read_parquet(f"{tmp_path}/entities/*.parquet")
-    assert entities.columns == ["doc_id", "text", "label", "start", "end", "language"]
+    assert entities.columns == [
+        "doc_id",
+        "text",
+        "label",
+        "start",
+        "end",
+        "canonical",
+        "kind",
+        "language",
+    ]
     assert entities["text"].to_list() == ["China", "Russia"]

@@ -6,11 +6,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from tasks.entity_index import index_path
 from tasks.export import export_batch
 from tasks.layout import read_dataset, record_inputs
+from tasks.output import finalize_output
 from tasks.verify import verify_output
 from tests.data.batches import make_batch
 
@@ -45,6 +48,25 @@ def temporary_state(output: Path) -> None:
     (output / "_state" / "inputs.parquet.tmp").write_bytes(b"")
 
 
+def index_miscounted(output: Path) -> None:
+    path = index_path(output)
+    index = pq.read_table(path)
+    more = pc.add(index["mentions"], 1)
+    field = index.schema.field("mentions")
+    pq.write_table(index.set_column(4, field, more).replace_schema_metadata(
+        pq.read_schema(path).metadata), path)  # fmt: skip
+
+
+def index_missing(output: Path) -> None:
+    index_path(output).unlink()
+
+
+def index_of_other_parts(output: Path) -> None:
+    pq.write_table(
+        pq.read_table(index_path(output)).replace_schema_metadata({}), index_path(output)
+    )
+
+
 DAMAGE: list[tuple[Callable[[Path], None], str]] = [
     (truncate, "not readable as Parquet"),
     (wrong_schema, "schema differs from the rejects schema"),
@@ -53,12 +75,16 @@ DAMAGE: list[tuple[Callable[[Path], None], str]] = [
     (orphan_mentions, "entity mentions without their document (same part): abc123"),
     (temporary_file, "not a part (a temporary or stray file)"),
     (temporary_state, "temporary or stray files in"),
+    (index_miscounted, "its counts differ from the entities and documents"),
+    (index_missing, "missing (an output of an older docpipe"),
+    (index_of_other_parts, "counts other parts than those in documents/"),
 ]
 
 
 @pytest.fixture
 def output(tmp_path: Path) -> Path:
     export_batch(*make_batch(), tmp_path)
+    finalize_output(tmp_path)
     record_inputs(tmp_path, {"/page.txt": (1, 2)})
     return tmp_path
 

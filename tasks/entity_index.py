@@ -1,0 +1,262 @@
+"""`OUT/entity_index/`: one row per named entity (canonical name, label, language) across the
+whole output, with its documents, mentions and first and last publication time.
+
+Finalize keeps it current from what each run changes, not by a rescan: the mentions of the
+parts added since the index was written count in, the mentions finalize drops with the rows
+of re-processed or removed documents count out. Only a name whose first or last publication
+time left with a dropped document is recounted, from the output, for that name alone.
+
+The index records the parts it counts (in its Parquet metadata). When they are not the parts
+on disk (a crash came between the parts and the index), it is rebuilt from the whole output:
+slower once, never wrong. `docpipe verify` rebuilds it in memory and compares.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from schemas.arrow import ENTITY_INDEX_SCHEMA, OUTPUT_SCHEMAS
+from schemas.models import EntityKind
+from tasks.layout import PART_PREFIX, PART_SUFFIX, write_atomically
+
+ENTITY_INDEX = "entity_index"
+INDEX_FILE = "index.parquet"
+KEY = ["canonical", "label", "language"]
+_PARTS_KEY = b"docpipe.parts"  # metadata: the parts the index counts
+# A name's mentions in one document: (name, doc_id) pairs with their count and date.
+_PAIR = [*KEY, "doc_id"]
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+
+def index_path(output: Path) -> Path:
+    return output / ENTITY_INDEX / INDEX_FILE
+
+
+def counted_parts(output: Path) -> set[str] | None:
+    """The parts the index on disk counts; None if there is none (or it is unreadable)."""
+    try:
+        metadata = pq.read_schema(index_path(output)).metadata or {}
+    except (OSError, pa.ArrowException):
+        return None
+    return set(json.loads(metadata.get(_PARTS_KEY, b"[]")))
+
+
+def document_parts(output: Path) -> set[str]:
+    """The parts (by name) that hold documents: the ones whose mentions the index counts."""
+    return {p.name for p in (output / "documents").glob(f"{PART_PREFIX}*{PART_SUFFIX}")}
+
+
+def pairs(entities: pa.Table, documents: pa.Table) -> pa.Table:
+    """(canonical, label, language, doc_id) -> mentions and the document's `published_at`,
+    for the named entities (values are not indexed)."""
+    named = entities.filter(pc.equal(entities["kind"], EntityKind.NAME.value))
+    counted = _named_columns(
+        named.group_by(_PAIR).aggregate([("start", "count")]), {"start_count": "mentions"}
+    )
+    dated = documents.select(["doc_id", "published_at"])
+    joined = counted.join(dated, "doc_id", join_type="inner")
+    return joined.select([*_PAIR, "mentions", "published_at"])
+
+
+def _named_columns(table: pa.Table, names: dict[str, str]) -> pa.Table:
+    """A `group_by` result with its aggregate columns renamed (by name, not position)."""
+    return table.rename_columns([names.get(name, name) for name in table.column_names])
+
+
+def pairs_of_parts(output: Path, names: set[str]) -> pa.Table:
+    """The pairs of the given parts, as on disk."""
+    if not names:
+        return _empty_pairs()
+    entities = _read(output, "entities", names, ["doc_id", *KEY, "kind", "start"])
+    documents = _read(output, "documents", names, ["doc_id", "published_at"])
+    return pairs(entities, documents)
+
+
+def _read(output: Path, dataset: str, names: set[str], columns: list[str]) -> pa.Table:
+    files = [str(output / dataset / name) for name in sorted(names)]
+    files = [path for path in files if Path(path).exists()]
+    return ds.dataset(files, schema=OUTPUT_SCHEMAS[dataset], format="parquet").to_table(
+        columns=columns
+    )
+
+
+def _empty_pairs() -> pa.Table:
+    return no_pairs().drop_columns(["part"])
+
+
+def no_pairs() -> pa.Table:
+    """No dropped pairs: the shape `update_index` takes them in (with the part they were in)."""
+    return pa.table(
+        {
+            **{name: pa.array([], pa.string()) for name in _PAIR},
+            "mentions": pa.array([], pa.int64()),
+            "published_at": pa.array([], _TIMESTAMP),
+            "part": pa.array([], pa.string()),
+        }
+    )
+
+
+def aggregate(pairs_table: pa.Table) -> pa.Table:
+    """Index rows from pairs: documents, mentions, first and last publication time."""
+    grouped = pairs_table.group_by(KEY).aggregate(
+        [
+            ("doc_id", "count"),
+            ("mentions", "sum"),
+            ("published_at", "min"),
+            ("published_at", "max"),
+        ]
+    )
+    return _as_index(
+        _named_columns(
+            grouped,
+            {
+                "doc_id_count": "documents",
+                "mentions_sum": "mentions",
+                "published_at_min": "first",
+                "published_at_max": "last",
+            },
+        )
+    )
+
+
+def _as_index(table: pa.Table) -> pa.Table:
+    """Working rows (documents, mentions, first, last) as the index's sorted rows."""
+    columns = {
+        "canonical": table["canonical"],
+        "label": table["label"],
+        "language": table["language"],
+        "documents": table["documents"],
+        "mentions": table["mentions"],
+        "first_published_at": table["first"],
+        "last_published_at": table["last"],
+    }
+    rows = pa.table(columns).cast(ENTITY_INDEX_SCHEMA)
+    return rows.sort_by([(name, "ascending") for name in KEY])
+
+
+def rebuild(output: Path) -> pa.Table:
+    """The index of the output as it is on disk, from every part."""
+    return aggregate(pairs_of_parts(output, document_parts(output)))
+
+
+def update_index(output: Path, renamed: dict[str, str | None], dropped: pa.Table) -> str:
+    """Bring the index up to the parts on disk after finalize.
+
+    `renamed`: the parts finalize rewrote, old name -> new name (None: no documents left);
+    `dropped`: the pairs of the rows it removed, with the `part` they were in. Returns how
+    the index was kept: "updated" (from the change), "rebuilt" or "unchanged".
+    """
+    on_disk = document_parts(output)
+    counted = counted_parts(output)
+    index = _read_index(output) if counted is not None else None
+    if counted is None or index is None:
+        if index_path(output).exists():  # unreadable: start again from the whole output
+            return _write(output, rebuild(output), on_disk, "rebuilt")
+        counted, index = set(), _as_index(_empty_rows())
+    carried = {new for new in (renamed.get(name, name) for name in counted) if new}
+    if not carried <= on_disk:  # it counts parts that are gone: a crash came in between
+        return _write(output, rebuild(output), on_disk, "rebuilt")
+    added = on_disk - carried
+    if not added and not renamed and index_path(output).exists():
+        return "unchanged"
+    arriving = pairs_of_parts(output, added)
+    in_counted = pc.is_in(dropped["part"], value_set=pa.array(sorted(counted), pa.string()))
+    departing = dropped.filter(in_counted).drop_columns(["part"])
+    return _write(output, _merge(output, index, arriving, departing), on_disk, "updated")
+
+
+def _merge(output: Path, index: pa.Table, arriving: pa.Table, departing: pa.Table) -> pa.Table:
+    """The index plus the arriving (name, document) pairs, minus the departing ones. A pair
+    that leaves and comes back nets out but for its mentions; a name whose first or last
+    date left with a document (and did not come back) is recounted from the output."""
+    current = _as_rows(index)
+    merged = _named_columns(
+        pa.concat_tables([current, _signed(arriving, 1), _signed(departing, -1)])
+        .group_by(KEY)
+        .aggregate([("documents", "sum"), ("mentions", "sum"), ("first", "min"), ("last", "max")]),
+        {
+            "documents_sum": "documents",
+            "mentions_sum": "mentions",
+            "first_min": "first",
+            "last_max": "last",
+        },
+    )
+    merged = merged.filter(pc.greater(merged["documents"], 0))
+    dated = [*_PAIR, "published_at"]
+    gone = departing.select(dated).join(arriving.select(dated), dated, join_type="left anti")
+    stale = _extremes_gone(current, gone)
+    if not stale.num_rows:
+        return _as_index(merged)
+    kept = merged.join(stale, KEY, join_type="left anti")
+    return _as_index(pa.concat_tables([kept, _as_rows(_recount(output, stale))]))
+
+
+def _empty_rows() -> pa.Table:
+    return _as_rows(ENTITY_INDEX_SCHEMA.empty_table())
+
+
+def _as_rows(index: pa.Table) -> pa.Table:
+    """Index rows in the working shape that `_merge` sums."""
+    return pa.table(
+        {
+            **{name: index[name] for name in KEY},
+            "documents": index["documents"],
+            "mentions": index["mentions"],
+            "first": index["first_published_at"],
+            "last": index["last_published_at"],
+        }
+    )
+
+
+def _signed(pairs_table: pa.Table, sign: int) -> pa.Table:
+    """Pairs as index rows to add (sign 1: a document each, their dates) or take away."""
+    rows = pairs_table.num_rows
+    dates = pairs_table["published_at"] if sign > 0 else pa.nulls(rows, _TIMESTAMP)
+    return pa.table(
+        {
+            **{name: pairs_table[name] for name in KEY},
+            "documents": pa.array([sign] * rows, pa.int64()),
+            "mentions": pc.multiply(pairs_table["mentions"], sign).cast(pa.int64()),
+            "first": dates,
+            "last": dates,
+        }
+    )
+
+
+def _extremes_gone(current: pa.Table, gone: pa.Table) -> pa.Table:
+    """The names whose first or last date a departing document held."""
+    joined = gone.select([*KEY, "published_at"]).join(current, KEY, join_type="inner")
+    held = pc.or_kleene(
+        pc.equal(joined["published_at"], joined["first"]),
+        pc.equal(joined["published_at"], joined["last"]),
+    )
+    return joined.filter(pc.fill_null(held, False)).group_by(KEY).aggregate([])
+
+
+def _recount(output: Path, keys: pa.Table) -> pa.Table:
+    """The index rows of `keys`, counted from the output on disk."""
+    names = document_parts(output)
+    entities = _read(output, "entities", names, ["doc_id", *KEY, "kind", "start"])
+    wanted = entities.join(keys, KEY, join_type="inner")
+    documents = _read(output, "documents", names, ["doc_id", "published_at"])
+    return aggregate(pairs(wanted, documents))
+
+
+def _read_index(output: Path) -> pa.Table | None:
+    try:
+        return pq.read_table(index_path(output), schema=ENTITY_INDEX_SCHEMA)
+    except (OSError, pa.ArrowException):
+        return None
+
+
+def _write(output: Path, index: pa.Table, parts: set[str], how: str) -> str:
+    metadata = {_PARTS_KEY: json.dumps(sorted(parts)).encode()}
+    index_path(output).parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(index.replace_schema_metadata(metadata), index_path(output))
+    return how

@@ -1,0 +1,145 @@
+"""The entity index: kept exact by finalize from each run's change, rebuilt after a crash."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+import tasks.entity_index
+from schemas.models import Document, Entity, Reject
+from tasks.entity_index import counted_parts, index_path, rebuild, update_index
+from tasks.export import export_batch
+from tasks.output import finalize_output
+from tasks.verify import verify_output
+
+JULY, AUGUST, MAY = (datetime(2002, month, 18, tzinfo=UTC) for month in (7, 8, 5))
+
+
+def document(source: str, names: list[tuple[str, str]], published: datetime | None) -> Document:
+    """A document mentioning each (canonical, label), plus a date that is no name."""
+    entities = [
+        Entity(text=name, label=label, start=i, end=i + 1, canonical=name, kind="name")
+        for i, (name, label) in enumerate(names)
+    ]
+    entities.append(
+        Entity(text="1", label="CARDINAL", start=99, end=100, canonical="1", kind="value")
+    )
+    return Document(
+        doc_id=source, source=source, content_sha256=source, title=None, published_at=published,
+        updated_at=None, authors=[], author_emails=[], editions=[], declared_language=None,
+        text="x" * 100, language="en", language_score=1.0, language_method="langdetect",
+        entities=entities, ner_model="m", processed_at=JULY, pipeline_version="0",
+    )  # fmt: skip
+
+
+def removed(source: str) -> Reject:
+    return Reject(source=source, stage="fetch", reason="http_404", detail="gone")
+
+
+def index_rows(
+    output: Path,
+) -> dict[tuple[str, str], tuple[int, int, datetime | None, datetime | None]]:
+    rows = pq.read_table(index_path(output)).to_pylist()
+    return {
+        (r["canonical"], r["label"]): (
+            r["documents"], r["mentions"], r["first_published_at"], r["last_published_at"]
+        )
+        for r in rows
+    }  # fmt: skip
+
+
+SCO, PUTIN = ("Shanghai Cooperation Organization", "ORG"), ("Putin", "PERSON")
+# Runs into one output: (documents written, rejects written), then the index expected.
+RUNS = [
+    (
+        [document("a", [SCO, SCO, PUTIN], JULY), document("b", [PUTIN], AUGUST)],
+        [],
+        {SCO: (1, 2, JULY, JULY), PUTIN: (2, 2, JULY, AUGUST)},
+    ),
+    (  # a is re-processed: SCO gone from it, and it moved to May
+        [document("a", [PUTIN, PUTIN], MAY)],
+        [],
+        {PUTIN: (2, 3, MAY, AUGUST)},
+    ),
+    (  # an undated document
+        [document("c", [SCO], None)],
+        [],
+        {SCO: (1, 1, None, None), PUTIN: (2, 3, MAY, AUGUST)},
+    ),
+    (  # b is gone (its page now answers 404): Putin's last date goes with it
+        [],
+        [removed("b")],
+        {SCO: (1, 1, None, None), PUTIN: (1, 2, MAY, MAY)},
+    ),
+    (  # a comes back unchanged in a new part: nothing moves
+        [document("a", [PUTIN, PUTIN], MAY), document("d", [], JULY)],
+        [],
+        {SCO: (1, 1, None, None), PUTIN: (1, 2, MAY, MAY)},
+    ),
+]
+
+
+def test_index_stays_exact_run_after_run_without_a_rebuild(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for number, (documents, rejects, expected) in enumerate(RUNS):
+        export_batch(documents, rejects, tmp_path)
+        finalize_output(tmp_path)
+        assert index_rows(tmp_path) == expected, f"after run {number + 1}"
+        assert pq.read_table(index_path(tmp_path)).equals(rebuild(tmp_path))
+        assert verify_output(tmp_path).ok
+        if number == 0:  # from here on, every change is applied, never rebuilt
+
+            def no_rebuild(output: Path) -> None:
+                raise AssertionError("rebuilt")
+
+            monkeypatch.setattr(tasks.entity_index, "rebuild", no_rebuild)
+
+
+def test_an_index_that_counts_parts_no_longer_there_is_rebuilt(tmp_path: Path) -> None:
+    """As after a crash between finalize's rewrites and the index's."""
+    export_batch(*RUNS[0][:2], tmp_path)
+    finalize_output(tmp_path)
+    part = next(iter(counted_parts(tmp_path) or set()))
+    (tmp_path / "documents" / part).rename(tmp_path / "documents" / "part-moved.parquet")
+    (tmp_path / "entities" / part).rename(tmp_path / "entities" / "part-moved.parquet")
+
+    assert update_index(tmp_path, {}, tasks.entity_index.no_pairs()) == "rebuilt"
+    assert index_rows(tmp_path) == RUNS[0][2]
+    assert counted_parts(tmp_path) == {"part-moved.parquet"}
+
+
+def test_an_output_without_an_index_gets_one_on_its_next_finalize(tmp_path: Path) -> None:
+    export_batch(*RUNS[0][:2], tmp_path)
+    finalize_output(tmp_path)
+    index_path(tmp_path).unlink()
+    assert not verify_output(tmp_path).ok
+    finalize_output(tmp_path)
+    assert index_rows(tmp_path) == RUNS[0][2]
+    assert verify_output(tmp_path).ok
+
+
+def documented_queries() -> list[str]:
+    """The SQL blocks of docs/output.md, in order."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "output.md").read_text()
+    return re.findall(r"```sql\n(.*?)```", text, re.DOTALL)
+
+
+def test_the_documented_queries_answer_both_questions(tmp_path: Path) -> None:
+    export_batch(*RUNS[0][:2], tmp_path)
+    finalize_output(tmp_path)
+    queries = [
+        statement.replace("'out/", f"'{tmp_path}/")
+        for block in documented_queries()
+        for statement in block.split(";")
+        if statement.strip()
+    ]
+    since_when, stories, with_putin = (duckdb.sql(query).fetchall() for query in queries)
+    assert since_when == [(1, 2, JULY, JULY)]
+    assert stories == [(JULY, None, "a", 2)]
+    assert with_putin == [("Shanghai Cooperation Organization", "ORG", 1)]
