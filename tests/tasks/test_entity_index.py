@@ -130,6 +130,12 @@ def documented_queries() -> list[str]:
     return re.findall(r"```sql\n(.*?)```", text, re.DOTALL)
 
 
+def _rows_of(query: str) -> list[tuple[object, ...]]:
+    relation = duckdb.sql(query)
+    assert relation is not None
+    return relation.fetchall()
+
+
 def test_the_documented_queries_answer_both_questions(tmp_path: Path) -> None:
     export_batch(*RUNS[0][:2], tmp_path)
     finalize_output(tmp_path)
@@ -139,7 +145,7 @@ def test_the_documented_queries_answer_both_questions(tmp_path: Path) -> None:
         for statement in block.split(";")
         if statement.strip()
     ]
-    since_when, stories, with_putin = (duckdb.sql(query).fetchall() for query in queries)
+    since_when, stories, with_putin = (_rows_of(query) for query in queries)
     assert since_when == [(1, 2, JULY, JULY)]
     assert stories == [(JULY, None, "a", 2)]
     assert with_putin == [("Shanghai Cooperation Organization", "ORG", 1)]
