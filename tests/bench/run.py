@@ -205,8 +205,6 @@ def main() -> None:
     with measured() as floor_figures:
         floor_documents = floor(paths, work / "floor", options.batch_size, processes)
     floor_rate = report("bare floor", floor_documents, floor_figures)
-    _language(paths)
-    _entities(paths)
 
     with prefect_test_harness(server_startup_timeout=120):
         with measured() as pipe_figures:
@@ -218,6 +216,9 @@ def main() -> None:
             _memory(work, options)
         if not options.skip_dask:
             _dask(work, options)
+    # Last: they load lingua and spaCy into this process, which the figures above measure.
+    _language(paths)
+    _entities(paths)
 
 
 def _overhead(work: Path, stage_seconds: float, batch_size: int) -> None:
