@@ -6,12 +6,14 @@ and a later "SCO" come out unrelated, one "SCO" of three is missed, "Whitby" is 
 sentence and an organisation in the next. Reading the document as a whole mends that:
 
 1. Every place a name the model tagged appears again (as a whole word, outside other
-   entities) is a mention too; so is an acronym defined in brackets after a name.
+   entities) is a mention too, if it is more than one word, an acronym, or tagged twice; so
+   is an acronym defined in brackets after a name.
 2. A name's label is the one most of its mentions carry (the first one's on a tie).
-3. A mention's `canonical` is its full name: an acronym defined in brackets or built from the
-   initials of exactly one longer name ("SCO" of "Shanghai Cooperation Organization"), a
-   surname or the last names of exactly one longer person's name ("Rushailo" of "Vladimir
-   Rushailo"); any other name is its own canonical. A short form takes its full name's label.
+3. A mention's `canonical` is its full name: an acronym defined in brackets, or one of three
+   letters or more built from the initials of exactly one longer name that is no person's
+   ("WHO" of "World Health Organization"); a person's surname or last names when exactly one
+   longer person's name ends with them ("Rushailo" of "Vladimir Rushailo"); any other name
+   is its own canonical. A short form takes its full name's label.
 
 Values (dates, numbers, amounts) are kept as the model found them; `kind` tells them apart.
 """
@@ -58,8 +60,11 @@ def resolve(text: str, entities: list[Entity]) -> list[Entity]:
     names = [entity for entity in entities if kind_of(entity.label) is EntityKind.NAME]
     values = [entity for entity in entities if kind_of(entity.label) is EntityKind.VALUE]
     defined = _acronyms_defined(text, names)
-    label = _labels([*names, *defined])
-    names = names + _mentions_of(text, [*names, *defined, *values], defined)
+    spans = [(entity.start, entity.end) for entity in entities]
+    untagged = [acronym for acronym in defined if not _overlaps(acronym, spans)]
+    label = _labels([*names, *untagged])
+    names = [*names, *untagged]
+    names += _mentions_of(text, [*names, *values])
     canonical = _canonical_names(names, label, {e.text: full for e, full in defined.items()})
     resolved = [
         entity.model_copy(
@@ -107,20 +112,31 @@ def _initials_fit(acronym: str, name: str) -> bool:
     return len(letters) >= 2 and letters in (every, capitalised)
 
 
-def _mentions_of(text: str, found: list[Entity], defined: dict[Entity, str]) -> list[Entity]:
+def _overlaps(entity: Entity, spans: list[tuple[int, int]]) -> bool:
+    return any(start < entity.end and entity.start < end for start, end in spans)
+
+
+def _mentions_of(text: str, found: list[Entity]) -> list[Entity]:
     """The mentions the model missed: each other whole-word occurrence of a name it tagged
-    (or of a defined acronym) that overlaps no entity, with the first mention's label."""
-    taken = sorted((entity.start, entity.end) for entity in found)
+    that overlaps no entity, with the first mention's label, longer names first.
+
+    A one-word name must be an acronym or tagged twice: one wrong tag ("May" as a person)
+    must not spread to every "May" of the text. "Will", a name, is not looked for where a
+    sentence begins if "will" is a word of the text too."""
+    taken = [(entity.start, entity.end) for entity in found]
     first_label: dict[str, str] = {}
+    tags: Counter[str] = Counter()
     for entity in found:
         if kind_of(entity.label) is EntityKind.NAME:
             first_label.setdefault(entity.text, entity.label)
-    added: list[Entity] = list(defined)
-    for surface, label in first_label.items():
-        if surface.lower() == surface:
-            continue  # a lower-case word the model tagged once is no name to look for
-        # "Will" is a name once tagged, but a sentence may begin with "Will" the word.
-        common = " " not in surface and _whole_word(surface.lower()).search(text) is not None
+            tags[entity.text] += 1
+    added: list[Entity] = []
+    for surface in sorted(first_label, key=lambda s: (-len(s), s)):
+        label = first_label[surface]
+        one_word = " " not in surface
+        if surface.lower() == surface or (one_word and not surface.isupper() and tags[surface] < 2):
+            continue
+        common = one_word and _whole_word(surface.lower()).search(text) is not None
         for match in _whole_word(surface).finditer(text):
             span = (match.start(), match.end())
             if common and _starts_sentence(text, span[0]):
@@ -160,12 +176,17 @@ def _canonical_names(
         if surface in defined:
             canonical[surface] = canonical.get(defined[surface], defined[surface])
             continue
-        initials = [o for o in longer if _initials_fit(surface, o)] if surface.isupper() else []
+        initials = (
+            [o for o in longer if label[o] not in PERSON_LABELS and _initials_fit(surface, o)]
+            if surface.isupper() and sum(c.isalpha() for c in surface) >= 3
+            else []
+        )
         words = surface.split()
         person_of = [
             o
             for o in longer
-            if label[o] in PERSON_LABELS
+            if label[surface] in PERSON_LABELS
+            and label[o] in PERSON_LABELS
             and o.split()[-len(words) :] == words
             and len(o.split()) > len(words)
         ]

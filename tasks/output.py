@@ -122,19 +122,24 @@ def finalize_output(output: Path) -> list[str]:
     """
     seen: set[str] = set()
     changed: list[str] = []
-    renamed: dict[str, str | None] = {}
+    renamed: dict[str, str | None] = {}  # the rewritten parts that held documents
     dropped = [no_pairs()]
-    for name, unit in sorted(_units(output).items(), key=lambda item: _newest_first(item[1])):
+    written: set[Path] = set()
+    units = _units(output)
+    for name, unit in units.items():  # first, before any rewrite can reuse their names
         if "entities" in unit and "documents" not in unit:
             unit.pop("entities").unlink()  # mentions whose document row was never written
             changed.append(f"entities/{name}")
-        if not unit:
-            continue
+    units = {name: unit for name, unit in units.items() if unit}
+    for name, unit in sorted(units.items(), key=lambda item: _newest_first(item[1])):
         settled = _rows_to_keep(unit, seen)
         if settled is not None:
             kept, gone = settled
-            renamed[name] = _rewrite(output, name, unit, kept)
-            dropped.append(gone.append_column("part", pa.array([name] * gone.num_rows)))
+            new_name = _rewrite(output, name, unit, kept, written)
+            if "documents" in unit:
+                renamed[name] = new_name
+            part = pa.array([name] * gone.num_rows, pa.string())
+            dropped.append(gone.append_column("part", part))
             changed.extend(f"{dataset}/{name}" for dataset in unit)
     for dataset in (*OUTPUT_SCHEMAS, STATE, ENTITY_INDEX):
         for leftover in (output / dataset).glob(f"*{TEMPORARY_SUFFIX}"):
@@ -169,10 +174,11 @@ def _rows_to_keep(
 
 
 def _rewrite(
-    output: Path, name: str, unit: dict[str, Path], kept: dict[str, pa.Table]
+    output: Path, name: str, unit: dict[str, Path], kept: dict[str, pa.Table], written: set[Path]
 ) -> str | None:
-    """Write the kept rows under a new part name, entities first, then remove the old part.
-    Returns the new name if it holds documents."""
+    """Write the kept rows under a new part name, entities first, then remove the old part
+    (never a file this finalize wrote: a crashed rewrite may have left one under the name a
+    rewrite now writes again). Returns the new name if it holds documents."""
     sources = sorted(
         source
         for dataset in ("documents", "rejects")
@@ -183,8 +189,9 @@ def _rewrite(
     for dataset in ("entities", "documents", "rejects"):
         if dataset in kept and kept[dataset].num_rows:
             write_atomically(kept[dataset], output / dataset / renamed)
+            written.add(output / dataset / renamed)
     for dataset in ("documents", "rejects", "entities"):
-        if dataset in unit:
+        if dataset in unit and unit[dataset] not in written:
             unit[dataset].unlink()
     return renamed if "documents" in kept and kept["documents"].num_rows else None
 

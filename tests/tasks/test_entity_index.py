@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 import tasks.entity_index
+import tasks.output
 from schemas.models import Document, Entity, Reject
 from tasks.entity_index import counted_parts, index_path, rebuild, update_index
 from tasks.export import export_batch
@@ -149,3 +151,65 @@ def test_the_documented_queries_answer_both_questions(tmp_path: Path) -> None:
     assert since_when == [(1, 2, JULY, JULY)]
     assert stories == [(JULY, None, "a", 2)]
     assert with_putin == [("Shanghai Cooperation Organization", "ORG", 1)]
+
+
+class Crash(Exception):
+    """A kill -9 at one write or unlink of finalize, as the fault tests deliver it for real."""
+
+
+def test_a_rewrite_that_drops_no_mentions(tmp_path: Path) -> None:
+    """A reject, then a document for the same source: the reject's part is rewritten with
+    no named mention leaving."""
+    export_batch([], [removed("a")], tmp_path)
+    finalize_output(tmp_path)
+    export_batch([document("a", [], JULY)], [], tmp_path)
+    finalize_output(tmp_path)
+    assert verify_output(tmp_path).ok
+
+
+def test_a_crash_between_a_rewritten_parts_entities_and_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next finalize writes the same part again: its fresh entities must stay."""
+    export_batch([document("a", [SCO], JULY), document("b", [PUTIN], JULY)], [], tmp_path)
+    finalize_output(tmp_path)
+    export_batch([document("a", [SCO], MAY)], [], tmp_path)
+    writes = []
+    real_write = tasks.output.write_atomically
+
+    def crash_on_second_write(table: pa.Table, path: Path) -> None:
+        writes.append(path)
+        if len(writes) == 2:  # the rewritten part's documents
+            raise Crash
+        real_write(table, path)
+
+    monkeypatch.setattr(tasks.output, "write_atomically", crash_on_second_write)
+    with pytest.raises(Crash):
+        finalize_output(tmp_path)
+    monkeypatch.setattr(tasks.output, "write_atomically", real_write)
+    finalize_output(tmp_path)
+    assert verify_output(tmp_path).ok
+    assert index_rows(tmp_path) == {SCO: (1, 1, MAY, MAY), PUTIN: (1, 1, JULY, JULY)}
+
+
+def test_a_crash_between_a_counted_parts_documents_and_rejects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export_batch([document("a", [SCO], JULY)], [removed("r")], tmp_path)
+    finalize_output(tmp_path)
+    export_batch([document("a", [SCO], MAY)], [removed("r")], tmp_path)
+    real_unlink = Path.unlink
+
+    def crash_at_rejects(path: Path, missing_ok: bool = False) -> None:
+        if path.parent.name == "rejects":
+            raise Crash
+        real_unlink(path, missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", crash_at_rejects)
+    with pytest.raises(Crash):
+        finalize_output(tmp_path)
+    monkeypatch.setattr(Path, "unlink", real_unlink)
+    export_batch([], [removed("r"), removed("z")], tmp_path)
+    finalize_output(tmp_path)
+    assert verify_output(tmp_path).ok
+    assert index_rows(tmp_path) == {SCO: (1, 1, MAY, MAY)}
