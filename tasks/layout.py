@@ -4,6 +4,7 @@
     OUT/documents/part-<hash>.parquet    one part per batch and dataset
     OUT/entities/part-<hash>.parquet     (a document's mentions in the part of its name)
     OUT/rejects/part-<hash>.parquet
+    OUT/entity_index/index.parquet       named entities across the output (tasks.entity_index)
     OUT/_state/inputs.parquet            files processed, with size and modification time
     OUT/_state/sites/<site key>/         the sites' furniture memory (tasks.site_furniture)
 """

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import tasks.entity_index
+import tasks.layout
 import tasks.output
 from schemas.models import Document, Entity, Reject
 from tasks.entity_index import counted_parts, index_path, rebuild, update_index
@@ -175,7 +176,7 @@ def test_a_crash_between_a_rewritten_parts_entities_and_documents(
     finalize_output(tmp_path)
     export_batch([document("a", [SCO], MAY)], [], tmp_path)
     writes = []
-    real_write = tasks.output.write_atomically
+    real_write = tasks.layout.write_atomically
 
     def crash_on_second_write(table: pa.Table, path: Path) -> None:
         writes.append(path)
