@@ -8,7 +8,8 @@ sentence and an organisation in the next. Reading the document as a whole mends 
 1. Every place a name the model tagged appears again (as a whole word, outside other
    entities) is a mention too, if it is more than one word, an acronym, or tagged twice; so
    is an acronym defined in brackets after a name.
-2. A name's label is the one most of its mentions carry (the first one's on a tie).
+2. A name's label is the one most of its mentions carry; on a tie (one mention a person, one
+   an organisation) each mention keeps the model's label: nothing says which is right.
 3. A mention's `canonical` is its full name: an acronym defined in brackets, or one of three
    letters or more built from the initials of exactly one longer name that is no person's
    ("WHO" of "World Health Organization"); a person's surname or last names when exactly one
@@ -62,14 +63,16 @@ def resolve(text: str, entities: list[Entity]) -> list[Entity]:
     defined = _acronyms_defined(text, names)
     spans = [(entity.start, entity.end) for entity in entities]
     untagged = [acronym for acronym in defined if not _overlaps(acronym, spans)]
-    label = _labels([*names, *untagged])
+    label, tied = _labels([*names, *untagged])
     names = [*names, *untagged]
     names += _mentions_of(text, [*names, *values])
     canonical = _canonical_names(names, label, {e.text: full for e, full in defined.items()})
     resolved = [
         entity.model_copy(
             update={
-                "label": label[canonical[entity.text]],
+                "label": entity.label
+                if canonical[entity.text] in tied
+                else label[canonical[entity.text]],
                 "canonical": canonical[entity.text],
                 "kind": EntityKind.NAME,
             }
@@ -156,12 +159,15 @@ def _mentions_of(text: str, found: list[Entity]) -> list[Entity]:
     return added
 
 
-def _labels(names: list[Entity]) -> dict[str, str]:
-    """Each surface's label: the one most of its mentions carry, the first one's on a tie."""
+def _labels(names: list[Entity]) -> tuple[dict[str, str], set[str]]:
+    """Each surface's label: the one most of its mentions carry (the first one's on a tie),
+    and the surfaces with a tie, whose mentions keep the labels the model gave them."""
     votes: dict[str, Counter[str]] = {}
     for entity in sorted(names, key=lambda e: e.start):
         votes.setdefault(entity.text, Counter())[entity.label] += 1
-    return {surface: counts.most_common(1)[0][0] for surface, counts in votes.items()}
+    ranked = {surface: counts.most_common(2) for surface, counts in votes.items()}
+    tied = {surface for surface, top in ranked.items() if len(top) == 2 and top[0][1] == top[1][1]}
+    return {surface: top[0][0] for surface, top in ranked.items()}, tied
 
 
 def _canonical_names(

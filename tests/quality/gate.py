@@ -4,7 +4,8 @@
 page of trafilatura (default and precise settings) and of docpipe on both development sets
 (`../shared/data/aeb-dev` and `wceb-dev`, each skipped when absent; aeb-dev falls back to the
 project's copy of its pages) and per sub-dataset; language identification on langid-dev
-(`tests.quality.langid`); then the page-dump table. The gate itself
+(`tests.quality.langid`); entity F1 of the model alone and of the stage on annotated texts;
+then the page-dump table. The gate itself
 (`make test`) checks the pages the project ships. `--update-baseline` records higher figures;
 the baseline only moves up.
 """
@@ -18,6 +19,8 @@ import time
 from pathlib import Path
 
 from tasks.clean_dump import clean_page_dump
+from tests.quality.entity_eval import entity_scores
+from tests.quality.entity_texts import TEXTS as ENTITY_TEXTS
 from tests.quality.extraction import (
     EXTRACTORS,
     PAGES,
@@ -63,6 +66,7 @@ def measure() -> dict[str, float]:
         "html_f1": round(overall.f1, 4),
         "page_dump_accuracy": round(page_dump_accuracy(), 4),
         "langid_right": round(right_share(load_sentences()), 4),
+        "entity_f1": round(entity_scores()["docpipe"].f1, 4),
     }
 
 
@@ -145,10 +149,17 @@ def language_identification() -> None:
     print_tallies(f"{title} (rejects: {rejects or 'none'})", {"docpipe run": tally(answers)})
 
 
+def print_entities() -> None:
+    print(f"Entities: {len(ENTITY_TEXTS)} annotated English texts (tests/quality/entity_texts.py)")
+    for name, result in entity_scores().items():
+        print(f"  {name:<12} P {result.precision:.3f} R {result.recall:.3f} F1 {result.f1:.3f}")
+
+
 def main(arguments: list[str]) -> int:
     for name, pages in development_sets().items():
         print_extraction(name, pages)
     language_identification()
+    print_entities()
     print(f"Page dumps: {len(CASES)} cases x {len(FIELDS)} fields")
     for case in CASES:
         wrong = [name for name, ok in page_dump_results(case).items() if not ok]

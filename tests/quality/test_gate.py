@@ -7,6 +7,7 @@ import re
 import pytest
 
 import tasks.clean_dump
+from tests.quality.entity_eval import entity_scores
 from tests.quality.gate import baseline, measure, page_dump_accuracy, raised, shortfalls
 
 
@@ -33,3 +34,9 @@ def test_baseline_only_moves_up() -> None:
         "html_f1": 0.99,
         "page_dump_accuracy": 1.0,
     }
+
+
+def test_names_across_the_document_raise_entity_f1_over_the_model_alone() -> None:
+    scores = entity_scores()
+    assert scores["docpipe"].f1 > scores["model alone"].f1
+    assert scores["docpipe"].precision >= scores["model alone"].precision
