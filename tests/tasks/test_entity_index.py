@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -14,6 +16,7 @@ import pytest
 import tasks.entity_index
 import tasks.layout
 import tasks.output
+from schemas.arrow import ENTITY_INDEX_SCHEMA
 from schemas.models import Document, Entity, Reject
 from tasks.entity_index import counted_parts, index_path, rebuild, update_index
 from tasks.export import export_batch
@@ -214,3 +217,21 @@ def test_a_crash_between_a_counted_parts_documents_and_rejects(
     finalize_output(tmp_path)
     assert verify_output(tmp_path).ok
     assert index_rows(tmp_path) == {SCO: (1, 1, MAY, MAY)}
+
+
+def test_the_readme_queries_run_and_the_index_reads_without_glue(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export_batch(*RUNS[0][:2], tmp_path)
+    finalize_output(tmp_path)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    (block,) = [
+        b for b in re.findall(r"```python\n(.*?)```", readme, re.DOTALL) if "entity_index" in b
+    ]
+    exec(block.replace("'out/", f"'{tmp_path}/"), {})  # the README's own code
+    shown = capsys.readouterr().out
+    assert "2002-07-18" in shown and "Shanghai Cooperation Organization" in shown
+    frame = pd.read_parquet(tmp_path / "entity_index")
+    assert list(frame.columns) == ENTITY_INDEX_SCHEMA.names
+    assert str(frame["first_published_at"].dtype) == "datetime64[us, UTC]"
+    assert pl.read_parquet(f"{tmp_path}/entity_index/*.parquet").height == len(frame)
