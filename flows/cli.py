@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from schemas.models import (
+from schemas.run import (
     DEFAULT_BATCH_SIZE,
     HttpOptions,
     Limits,

@@ -10,13 +10,13 @@ from prefect.runtime import flow_run
 
 from flows.in_flight import BatchesInFlight
 from flows.runners import task_runner
-from schemas.models import (
+from schemas.models import SourceBatch
+from schemas.run import (
     DEFAULT_BATCH_SIZE,
     HttpOptions,
     Limits,
     RunParameters,
     RunSummary,
-    SourceBatch,
     available_cores,
 )
 from tasks.clean import clean_documents

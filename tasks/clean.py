@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from prefect import task
 
-from schemas.models import Batch, CleanDocument, Limits, RawDocument, Reject, RejectReason, Stage
+from schemas.models import Batch, CleanDocument, RawDocument, Reject, RejectReason, Stage
+from schemas.run import Limits
 from tasks.clean_dump import clean_page_dump, dump_lines
 from tasks.clean_html import extract_html
 from tasks.common import STAGE_TASK_OPTIONS, content_hash, log_stage, stage_cache_key, timed_out

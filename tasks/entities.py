@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from prefect import task
 
-from schemas.models import Batch, DetectedDocument, Document, Entity, Limits, Stage
+from schemas.models import Batch, DetectedDocument, Document, Entity, Stage
+from schemas.run import Limits
 from tasks.common import (
     PIPELINE_VERSION,
     STAGE_TASK_OPTIONS,

@@ -20,15 +20,8 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 
-from schemas.models import (
-    Batch,
-    HttpOptions,
-    Limits,
-    RawDocument,
-    Reject,
-    RejectReason,
-    SourceBatch,
-)
+from schemas.models import Batch, RawDocument, Reject, RejectReason, SourceBatch
+from schemas.run import HttpOptions, Limits
 from tasks.common import RETRY_OPTIONS, log_stage
 from tasks.http import Failure, PageStore, is_url
 from tasks.layout import known_documents

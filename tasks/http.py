@@ -25,7 +25,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from schemas.models import HttpOptions, RejectReason
+from schemas.models import RejectReason
+from schemas.run import HttpOptions
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 XML_TYPES = frozenset(

@@ -30,14 +30,8 @@ from langdetect.lang_detect_exception import LangDetectException
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 from prefect import task
 
-from schemas.models import (
-    Batch,
-    CleanDocument,
-    DetectedDocument,
-    LanguageMethod,
-    Limits,
-    Stage,
-)
+from schemas.models import Batch, CleanDocument, DetectedDocument, LanguageMethod, Stage
+from schemas.run import Limits
 from tasks.common import STAGE_TASK_OPTIONS, log_stage, stage_cache_key, timed_out
 from tasks.pool import TimedOut, in_processes
 

@@ -21,7 +21,8 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from schemas.arrow import OUTPUT_SCHEMAS
-from schemas.models import EntityKind, RunSummary
+from schemas.models import EntityKind
+from schemas.run import RunSummary
 from tasks.common import RETRY_OPTIONS, content_hash
 from tasks.entity_index import ENTITY_INDEX, no_pairs, pairs, update_index
 from tasks.http import is_url

@@ -10,7 +10,7 @@ from __future__ import annotations
 from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from schemas.models import RunSummary
+from schemas.run import RunSummary
 from tasks.common import RETRY_OPTIONS
 
 SUMMARY_ARTIFACT_KEY = "docpipe-run-summary"

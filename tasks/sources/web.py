@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 from prefect.client.orchestration import get_client
 from prefect.concurrency.sync import concurrency
 
-from schemas.models import HttpOptions, RawDocument, RejectReason
+from schemas.models import RawDocument, RejectReason
+from schemas.run import HttpOptions
 from tasks.common import doc_id_for
 from tasks.http import (
     ARCHIVE_TYPES,

@@ -28,7 +28,7 @@ import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from schemas.models import DEFAULT_BATCH_SIZE, RunSummary
+from schemas.run import DEFAULT_BATCH_SIZE, RunSummary
 from tasks.layout import total_rows
 
 _SERVER_MARKERS = ("prefect server", "uvicorn", "prefect.server")
@@ -95,7 +95,7 @@ def _floor_init() -> None:
     """Once per floor process: the same spaCy models with the same (NER-only) components."""
     from langdetect import DetectorFactory
 
-    from schemas.models import DEFAULT_SPACY_MODELS
+    from schemas.run import DEFAULT_SPACY_MODELS
     from tasks.entities import installed_model, load_model
 
     DetectorFactory.seed = 0
@@ -190,7 +190,7 @@ def main() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from prefect.testing.utilities import prefect_test_harness
 
-    from schemas.models import available_cores
+    from schemas.run import available_cores
     from tests.bench.corpus import write_corpus
 
     processes = available_cores()

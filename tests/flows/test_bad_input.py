@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from schemas.models import Limits
+from schemas.run import Limits
 from tasks.sources.files import discover, read_file
 from tests.flows.runs import rows, run
 

@@ -21,7 +21,7 @@ import tasks.clean
 import tasks.language
 from flows.pipeline import process_documents
 from schemas.arrow import OUTPUT_SCHEMAS
-from schemas.models import RunSummary
+from schemas.run import RunSummary
 from tasks.entity_names import VALUE_LABELS
 from tasks.layout import read_dataset
 from tasks.verify import verify_output

@@ -12,7 +12,8 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 
-from schemas.models import HttpOptions, Limits, SourceBatch
+from schemas.models import SourceBatch
+from schemas.run import HttpOptions, Limits
 from tasks.fetch import fetch_batch
 from tasks.http import PageStore
 from tasks.language import identify

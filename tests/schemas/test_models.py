@@ -11,7 +11,8 @@ from pydantic import ValidationError
 
 from flows.pipeline import process_documents
 from schemas.arrow import DOCUMENTS_SCHEMA, ENTITIES_SCHEMA, REJECTS_SCHEMA
-from schemas.models import RejectReason, RunParameters
+from schemas.models import RejectReason
+from schemas.run import RunParameters
 
 CONTRACT = {
     "documents": [

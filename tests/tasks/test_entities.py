@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from schemas.models import DEFAULT_SPACY_MODELS, Batch, DetectedDocument
+from schemas.models import Batch, DetectedDocument
+from schemas.run import DEFAULT_SPACY_MODELS
 from tasks.entities import (
     entities_of,
     extract_batch,

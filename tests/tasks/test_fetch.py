@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from schemas.models import HttpOptions, Limits, SourceBatch
+from schemas.models import SourceBatch
+from schemas.run import HttpOptions, Limits
 from tasks.fetch import fetch_batch
 from tasks.http import PageStore
 from tasks.sources.decode import decode

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from schemas.models import HttpOptions, Limits
+from schemas.run import HttpOptions, Limits
 from tasks.http import (
     HTML_TYPES,
     XML_TYPES,
