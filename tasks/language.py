@@ -187,6 +187,16 @@ def detect_probabilities(text: str) -> dict[str, float]:
     return probabilities
 
 
+def top_language(probabilities: dict[str, float]) -> str:
+    """The likeliest language (the first in code order on a tie: deterministic)."""
+    return max(sorted(probabilities), key=probabilities.__getitem__)
+
+
+def _by_langdetect(detected: dict[str, float]) -> Identified:
+    best = top_language(detected)
+    return Identified(best, round(detected[best], 4), LanguageMethod.LANGDETECT)
+
+
 def _vote(text: str, detected: dict[str, float], declared: str | None) -> Identified:
     """Both identifiers and the web's language shares; the declared language weighs more."""
     heard = {
@@ -202,8 +212,7 @@ def _vote(text: str, detected: dict[str, float], declared: str | None) -> Identi
     if not any(scores.values()):
         if not detected:
             return Identified(UNDETERMINED, 0.0, LanguageMethod.NONE)
-        best = max(sorted(detected), key=detected.__getitem__)
-        return Identified(best, round(detected[best], 4), LanguageMethod.LANGDETECT)
+        return _by_langdetect(detected)
     by_text = max(scores, key=scores.__getitem__)
     if declared in scores:
         scores[declared] *= DECLARED_WEIGHT
@@ -224,10 +233,8 @@ def identify(text: str, declared: str | None = None) -> Identified:
         score = 1.0 if len(allowed) == 1 else HAN_ONLY_SCORE
         return Identified(allowed[0], score, LanguageMethod.SCRIPT)
     detected = detect_probabilities(text)
-    if detected and sum(counts.values()) >= LONG_LETTERS:
-        best = max(sorted(detected), key=detected.__getitem__)
-        if detected[best] >= SURE:
-            return Identified(best, round(detected[best], 4), LanguageMethod.LANGDETECT)
+    if detected and sum(counts.values()) >= LONG_LETTERS and max(detected.values()) >= SURE:
+        return _by_langdetect(detected)
     return _vote(text, detected, declared)
 
 

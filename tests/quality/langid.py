@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tasks.language import UNDETERMINED, detect_probabilities, identify
+from tasks.language import UNDETERMINED, detect_probabilities, identify, top_language
 from tasks.layout import read_dataset
 
 SENTENCES = Path(__file__).resolve().parents[1] / "fixtures" / "langid"
@@ -55,9 +55,7 @@ def docpipe(text: str) -> str:
 def raw_langdetect(text: str) -> str:
     """langdetect alone, seeded, its top language (zh-cn and zh-tw are zh), no length floor."""
     probabilities = detect_probabilities(text)
-    return (
-        max(sorted(probabilities), key=probabilities.__getitem__) if probabilities else UNDETERMINED
-    )
+    return top_language(probabilities) if probabilities else UNDETERMINED
 
 
 IDENTIFIERS: dict[str, Identifier] = {"docpipe": docpipe, "langdetect": raw_langdetect}
