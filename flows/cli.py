@@ -85,7 +85,7 @@ def _shown(path: str) -> str:
 
 def query_hint(output: str) -> str:
     """A command that reads the output with DuckDB, runnable as printed after `make run`."""
-    documents = json.dumps(f"{_shown(output)}/documents/*.parquet")
+    documents = json.dumps(f"{_shown(output)}/documents/*/*.parquet")
     columns = json.dumps("title, language, published_at")
     code = f"import duckdb; duckdb.read_parquet({documents}).project({columns}).show()"
     return f"{shlex.quote(_shown(sys.executable))} -c {shlex.quote(code)}"
@@ -219,6 +219,32 @@ def run(
         errors.print(f"[bold red]docpipe: the run ended {state.name}:[/] {state.message}")
         raise typer.Exit(code=1)
     print_summary(state.result())
+
+
+@app.command()
+def compact(
+    output: Annotated[Path, typer.Argument(help="A docpipe output directory.")],
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for runs writing the output to finish.")
+    ] = 0.0,
+) -> None:
+    """Merge the small parts that runs leave, month by month, into files of up to 128 MB.
+    Refuses (exit 1) while a run writes the output, unless --wait lets it finish."""
+    from tasks.compact import compact_output
+    from tasks.layout import STATE
+    from tasks.lock import OutputBusy
+
+    if not (output / STATE).is_dir():
+        errors.print(f"[bold red]docpipe compact:[/] {output} is not a docpipe output")
+        raise typer.Exit(code=1)
+    try:
+        compaction = compact_output(output, wait)
+    except OutputBusy as busy:
+        errors.print(f"[bold red]docpipe compact:[/] {busy}")
+        raise typer.Exit(code=1) from None
+    for dataset, before in compaction.parts_before.items():
+        after = compaction.parts_after[dataset]
+        console.print(f"{dataset}: {counted(before, 'part')} -> {after}")
 
 
 @app.command()

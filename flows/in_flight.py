@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from schemas.models import SourceBatch
-from tasks.layout import Fingerprint
+from tasks.state import Fingerprint
 
 
 class Future(Protocol):

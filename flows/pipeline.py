@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from uuid import UUID
 
 from prefect import flow, get_run_logger
@@ -24,6 +25,7 @@ from tasks.entities import extract_entities, warm_up
 from tasks.export import export_documents
 from tasks.fetch import discover_sources, fetch_documents
 from tasks.language import detect_languages
+from tasks.lock import hold
 from tasks.output import finalize, plan_run
 from tasks.report import publish_summary
 from tasks.site_furniture import site_batches
@@ -85,8 +87,15 @@ def process_documents(
         options = params.model_dump(exclude={"dask_address", "processes"}, mode="json")
         summary: RunSummary = on_dask(**options, processes=0)
         return summary
-    logger = get_run_logger()
     output_dir = params.output.absolute()
+    # Runs share the output; `docpipe compact` holds it alone.
+    with hold(output_dir, False, params.limits.busy_wait_seconds, "this run"):
+        return _process(params, output_dir)
+
+
+def _process(params: RunParameters, output_dir: Path) -> RunSummary:
+    """The run itself: plan, the stages of every batch, finalize and report."""
+    logger = get_run_logger()
     limits = params.limits
     locations = discover_sources(
         params.sources,

@@ -69,6 +69,12 @@ class Limits(Record):
         "this long is rejected as `timeout` (at least 10 s: the time counts a new worker's "
         "start, a few seconds)",
     )
+    busy_wait_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="how long a run waits for `docpipe compact` to let go of the output "
+        "before it refuses to start",
+    )
 
 
 def check_timezone(name: str) -> str:

@@ -14,6 +14,7 @@ slower once, never wrong. `docpipe verify` rebuilds it in memory and compares.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -23,7 +24,7 @@ import pyarrow.parquet as pq
 
 from schemas.arrow import ENTITY_INDEX_SCHEMA, OUTPUT_SCHEMAS
 from schemas.models import EntityKind
-from tasks.layout import PART_PREFIX, PART_SUFFIX, write_atomically
+from tasks.layout import PARTITION, UNDATED, month_of, part_paths, write_atomically
 
 ENTITY_INDEX = "entity_index"
 INDEX_FILE = "index.parquet"
@@ -48,8 +49,9 @@ def counted_parts(output: Path) -> set[str] | None:
 
 
 def document_parts(output: Path) -> set[str]:
-    """The parts (by name) that hold documents: the ones whose mentions the index counts."""
-    return {p.name for p in (output / "documents").glob(f"{PART_PREFIX}*{PART_SUFFIX}")}
+    """The parts that hold documents (by their path in `documents/`, the same as their
+    mentions' in `entities/`): the ones whose mentions the index counts."""
+    return {part.split("/", 1)[1] for part in part_paths(output, "documents")}
 
 
 def pairs(entities: pa.Table, documents: pa.Table) -> pa.Table:
@@ -194,7 +196,11 @@ def _merge(output: Path, index: pa.Table, arriving: pa.Table, departing: pa.Tabl
     if not stale.num_rows:
         return _as_index(merged)
     kept = merged.join(stale, KEY, join_type="left anti")
-    return _as_index(pa.concat_tables([kept, _as_rows(_recount(output, stale))]))
+    former = _named_columns(
+        current.select([*KEY, "first", "last"]), {"first": "was_first", "last": "was_last"}
+    )
+    redated = _redated(output, merged.join(stale, KEY, join_type="inner").join(former, KEY))
+    return _as_index(pa.concat_tables([kept, redated.select(kept.column_names)]))
 
 
 def _empty_rows() -> pa.Table:
@@ -230,22 +236,64 @@ def _signed(pairs_table: pa.Table, sign: int) -> pa.Table:
 
 
 def _extremes_gone(current: pa.Table, gone: pa.Table) -> pa.Table:
-    """The names whose first or last date a departing document held."""
+    """The names whose first or last date a departing document held, and which of the two."""
     joined = gone.select([*KEY, "published_at"]).join(current, KEY, join_type="inner")
-    held = pc.or_kleene(
-        pc.equal(joined["published_at"], joined["first"]),
-        pc.equal(joined["published_at"], joined["last"]),
+    first = pc.fill_null(pc.equal(joined["published_at"], joined["first"]), False)
+    last = pc.fill_null(pc.equal(joined["published_at"], joined["last"]), False)
+    flagged = joined.select(KEY).append_column("first_gone", first).append_column("last_gone", last)
+    held = flagged.filter(pc.or_(first, last))
+    grouped = held.group_by(KEY).aggregate([("first_gone", "any"), ("last_gone", "any")])
+    return _named_columns(grouped, {"first_gone_any": "first_gone", "last_gone_any": "last_gone"})
+
+
+def _redated(output: Path, rows: pa.Table) -> pa.Table:
+    """Merged index rows whose first or last date left (`first_gone`, `last_gone`, with the
+    former `was_first`, `was_last`), with those dates found again in the output. A date
+    that arrived earlier (later) than the one that left is the new one as it stands."""
+    for column, later in (("first", True), ("last", False)):
+        lost = pc.and_(rows[f"{column}_gone"], pc.equal(rows[column], rows[f"was_{column}"]))
+        names = rows.filter(lost)
+        found = _scan(output, names.select(KEY), names[column], column, later)
+        dates = iter(found)
+        values = [
+            next(dates) if gone else value
+            for gone, value in zip(lost.to_pylist(), rows[column].to_pylist(), strict=True)
+        ]
+        rows = rows.set_column(
+            rows.schema.get_field_index(column), column, pa.array(values, _TIMESTAMP)
+        )
+    return rows
+
+
+def _scan(
+    output: Path, names: pa.Table, since: pa.ChunkedArray, column: str, later: bool
+) -> list[datetime | None]:
+    """The first (`later`: scanning forward) or last date of each name in the output, month by
+    month from the month of `since` on, each name only as far as the first month that holds
+    it: a name in every month costs one month's read, not the output's."""
+    units = sorted(document_parts(output))
+    months = sorted({unit.split("/", 1)[0] for unit in units} - {f"{PARTITION}={UNDATED}"})
+    keys = [tuple(row.values()) for row in names.to_pylist()]
+    pending = dict(
+        zip(keys, (f"{PARTITION}={month_of(d)}" for d in since.to_pylist()), strict=True)
     )
-    return joined.filter(pc.fill_null(held, False)).group_by(KEY).aggregate([])
-
-
-def _recount(output: Path, keys: pa.Table) -> pa.Table:
-    """The index rows of `keys`, counted from the output on disk."""
-    names = document_parts(output)
-    entities = _read(output, "entities", names, ["doc_id", *KEY, "kind", "start"])
-    wanted = entities.join(keys, KEY, join_type="inner")
-    documents = _read(output, "documents", names, ["doc_id", "published_at"])
-    return aggregate(pairs(wanted, documents))
+    found: dict[tuple[str, ...], datetime] = {}
+    for month in months if later else months[::-1]:
+        if not pending:
+            break
+        due = [key for key, at in pending.items() if (at <= month if later else at >= month)]
+        if not due:
+            continue
+        in_month = {unit for unit in units if unit.startswith(f"{month}/")}
+        wanted = pa.table({k: [key[i] for key in due] for i, k in enumerate(KEY)})
+        entities = _read(output, "entities", in_month, ["doc_id", *KEY, "kind", "start"])
+        documents = _read(output, "documents", in_month, ["doc_id", "published_at"])
+        counted = aggregate(pairs(entities.join(wanted, KEY, join_type="inner"), documents))
+        for row in counted.to_pylist():
+            key = tuple(row[k] for k in KEY)
+            found[key] = row[f"{column}_published_at"]
+            pending.pop(key)
+    return [found.get(key) for key in keys]
 
 
 def _read_index(output: Path) -> pa.Table | None:

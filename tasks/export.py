@@ -1,9 +1,11 @@
 """Export stage: Parquet files (zstd) written atomically, one part per batch and dataset.
 
-`OUT/documents/`, `OUT/entities/` and `OUT/rejects/` are flat directories of
-`part-<content hash>.parquet` files, readable as one table by DuckDB, pandas, Polars and Spark.
-A part is written to a temporary name and renamed into place, so a reader never sees half a
-file. The part name comes from the batch's content, so the same input rewrites the same part.
+A batch's documents and their mentions go to `OUT/documents/` and `OUT/entities/`, one part
+in the folder of each publication month they hold (`published_month=2002-07/`, hive style,
+so DuckDB, pandas, Polars and Spark read the month as a column and skip the other months);
+its rejects go to `OUT/rejects/`. A part is written to a temporary name and renamed into
+place, so a reader never sees half a file. The part name comes from the batch's content, so
+the same input rewrites the same part.
 How a run's parts join the earlier ones is `tasks.output`'s business.
 """
 
@@ -18,8 +20,8 @@ from prefect.cache_policies import NO_CACHE
 
 from schemas.arrow import OUTPUT_SCHEMAS
 from schemas.models import Batch, Document, Reject
-from tasks.common import RETRY_OPTIONS, content_hash
-from tasks.layout import PART_PREFIX, PART_SUFFIX, write_atomically
+from tasks.common import RETRY_OPTIONS
+from tasks.layout import month_of, part_file_name, partition, write_atomically
 from tasks.site_furniture import remember
 
 # Arrow's default allocator (mimalloc) keeps freed memory for reuse: the flow process, which
@@ -28,24 +30,19 @@ from tasks.site_furniture import remember
 pa.set_memory_pool(pa.system_memory_pool())
 
 
-def part_name(documents: list[Document], rejects: list[Reject]) -> str:
-    return f"{PART_PREFIX}{content_hash(documents, rejects)[:20]}{PART_SUFFIX}"
-
-
 def batch_tables(documents: list[Document], rejects: list[Reject]) -> dict[str, pa.Table]:
-    """The rows of each output dataset for one batch, typed by the derived Arrow schemas."""
-    rows: dict[str, list[dict[str, Any]]] = {
-        "documents": [document.model_dump() for document in documents],
-        "entities": [
-            {**entity.model_dump(), "doc_id": document.doc_id, "language": document.language}
-            for document in documents
-            for entity in document.entities
-        ],
-        "rejects": [reject.model_dump() for reject in rejects],
-    }
+    """The rows of a batch by folder (`documents/published_month=2002-07`, `rejects`), typed
+    by the derived Arrow schemas."""
+    rows: dict[str, list[dict[str, Any]]] = {"rejects": [r.model_dump() for r in rejects]}
+    for document in documents:
+        month = month_of(document.published_at)
+        rows.setdefault(partition("documents", month), []).append(document.model_dump())
+        mentions = rows.setdefault(partition("entities", month), [])
+        extra = {"doc_id": document.doc_id, "language": document.language}
+        mentions.extend({**entity.model_dump(), **extra} for entity in document.entities)
     return {
-        dataset: pa.Table.from_pylist(rows[dataset], schema=schema)
-        for dataset, schema in OUTPUT_SCHEMAS.items()
+        folder: pa.Table.from_pylist(folder_rows, schema=OUTPUT_SCHEMAS[folder.split("/")[0]])
+        for folder, folder_rows in rows.items()
     }
 
 
@@ -57,19 +54,20 @@ def export_batch(documents: list[Document], rejects: list[Reject], output: Path)
     there is only touched: its name is the hash of its content, and the newest part of a
     source is the one `tasks.output.finalize_output` keeps.
     """
-    name = part_name(documents, rejects)
+    name = part_file_name(documents, rejects)
     tables = batch_tables(documents, rejects)
     parts = []
-    for dataset in ("entities", "documents", "rejects"):
-        if tables[dataset].num_rows == 0:
+    # Mentions first (sorted, `entities/...` before `documents/...`), then documents, rejects.
+    for folder in sorted(tables, key=lambda folder: (not folder.startswith("entities"), folder)):
+        if tables[folder].num_rows == 0:
             continue
-        path = output / dataset / name
+        path = output / folder / name
         if path.exists():
             path.touch()
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(tables[dataset], path)
-        parts.append(f"{dataset}/{name}")
+            write_atomically(tables[folder], path)
+        parts.append(f"{folder}/{name}")
     return parts
 
 

@@ -24,10 +24,10 @@ from schemas.models import Batch, RawDocument, Reject, RejectReason, SourceBatch
 from schemas.run import HttpOptions, Limits
 from tasks.common import RETRY_OPTIONS, log_stage
 from tasks.http import Failure, PageStore, is_url
-from tasks.layout import known_documents
 from tasks.sources import Read, fetch_reject
 from tasks.sources.files import FILE_KINDS, discover, read_file
 from tasks.sources.web import Web, prefect_host_limits
+from tasks.state import known_documents
 
 # --- the batch -------------------------------------------------------------------------
 
@@ -184,7 +184,8 @@ def fetch_documents(
         documents=fetched.documents,
         rejects=[*fetched.rejects, *(_gave_up(f, attempts) for f in pending)],
     )
-    fetched = drop_known(fetched, known_documents(output, str(context.task_run.flow_run_id)))
+    known = known_documents(output, [document.doc_id for document in fetched.documents])
+    fetched = drop_known(fetched, known)
     if fetched.unchanged:
         get_run_logger().info(
             "fetch %s: %d documents unchanged since an earlier run (%d by HTTP 304), skipped",

@@ -23,24 +23,27 @@ from prefect.cache_policies import NO_CACHE
 from schemas.arrow import OUTPUT_SCHEMAS
 from schemas.models import EntityKind
 from schemas.run import RunSummary
-from tasks.common import RETRY_OPTIONS, content_hash
+from tasks.common import RETRY_OPTIONS, doc_id_for
 from tasks.entity_index import ENTITY_INDEX, no_pairs, pairs, update_index
 from tasks.http import is_url
 from tasks.layout import (
-    PART_PREFIX,
-    PART_SUFFIX,
     STATE,
     TEMPORARY_SUFFIX,
-    Fingerprint,
+    part_file_name,
+    part_paths,
     read_dataset,
-    read_inputs,
-    record_inputs,
+    read_manifest,
     total_rows,
     write_atomically,
+    write_manifest,
 )
+from tasks.lock import FINALIZE_LOCK_FILE, hold
 from tasks.site_furniture import fold_memory
+from tasks.state import Fingerprint, placed, read_inputs, record_inputs, record_sources
 
 TOP_ENTITIES = 10
+# Runs into one output finalize one after the other; one finalize takes seconds to minutes.
+FINALIZE_WAIT_SECONDS = 3600.0
 # Bookkeeping that a full refresh clears along with the datasets.
 _BOOKKEEPING = (STATE, "_http", "_downloads", ENTITY_INDEX)
 
@@ -67,7 +70,7 @@ def plan_inputs(locations: list[str], output: Path, max_documents: int | None = 
     processed it. URLs are always processed: a conditional request tells. Past
     `max_documents` inputs to process, the rest are deferred to the next run.
     """
-    known = read_inputs(output)
+    known = read_inputs(output, [loc for loc in locations if not is_url(loc)])
     todo: list[str] = []
     unchanged: list[str] = []
     fingerprints: dict[str, Fingerprint] = {}
@@ -95,106 +98,133 @@ def reset_output(output: Path) -> list[str]:
     return removed
 
 
-def _units(output: Path) -> dict[str, dict[str, Path]]:
-    """Part name -> {dataset: path}: one export writes a batch's datasets under one name."""
-    units: dict[str, dict[str, Path]] = {}
-    for dataset in OUTPUT_SCHEMAS:
-        for part in (output / dataset).glob(f"{PART_PREFIX}*{PART_SUFFIX}"):
-            units.setdefault(part.name, {})[dataset] = part
-    return units
+def _unit(part: str) -> tuple[str, str]:
+    """(dataset, path within it) of a part: `documents/published_month=2002-07/part-x.parquet`
+    holds the same documents' mentions as `entities/published_month=2002-07/part-x.parquet`."""
+    dataset, unit = part.split("/", 1)
+    return dataset, unit
 
 
-def _newest_first(unit: dict[str, Path]) -> tuple[int, str]:
-    written = [unit[d].stat().st_mtime_ns for d in ("documents", "rejects") if d in unit]
-    return -max(written, default=0), next(iter(unit.values())).name
+def _newest_first(output: Path, part: str) -> tuple[int, str]:
+    return -(output / part).stat().st_mtime_ns, part
 
 
 def finalize_output(output: Path) -> list[str]:
     """Keep one row per input across the whole output, the newest; remove temporary files;
-    bring the entity index up to date.
+    bring the manifest, the source index and the entity index up to date.
 
-    Documents and rejects are matched by `source` and the newest part wins (a run's own parts
-    are the newest: export touches a part it finds already written). Entity mentions live in
-    the part of the same name as their document and go with it. The whole output is settled,
-    not only this run's parts, so the run after a crash mends what the crash left. A part is
-    rewritten new-before-old (entities, then documents and rejects, then the old files
-    removed): a crash at any point leaves rows twice or orphaned, never lost, and the next
-    finalize settles them. Returns the parts rewritten or removed.
+    The parts on disk that the manifest does not list are new: this run's, or what a crash
+    left. Their documents and rejects replace the rows of the same source in the settled
+    parts (found through the source index, `tasks.state`, not by reading the output) and in
+    older new parts (the newest part wins: export touches a part it finds already written).
+    A part that loses rows is rewritten under a new name, entities first, then documents or
+    rejects, then the old files go: a crash leaves rows twice or orphaned, never lost, and the
+    next finalize settles them. The manifest is written last. Returns the parts rewritten or
+    removed.
     """
+    manifest = read_manifest(output)
+    on_disk = {part for dataset in OUTPUT_SCHEMAS for part in part_paths(output, dataset)}
+    changed = []
+    for part in sorted(on_disk):  # mentions whose document part never came or went
+        if part.startswith("entities/") and f"documents/{_unit(part)[1]}" not in on_disk:
+            (output / part).unlink()
+            on_disk.discard(part)
+            changed.append(part)
+    settled = {part: rows for part, rows in manifest.items() if part in on_disk}
+    new = sorted(on_disk - manifest.keys(), key=lambda part: _newest_first(output, part))
+    keyed = [part for part in new if not part.startswith("entities/")]
+    stale: dict[str, set[str]] = {}  # part -> the doc_ids of its rows that newer rows replace
     seen: set[str] = set()
-    changed: list[str] = []
-    renamed: dict[str, str | None] = {}  # the rewritten parts that held documents
+    for part in keyed:
+        for doc_id in source_keys(output, part)["doc_id"].to_pylist():
+            if doc_id in seen:
+                stale.setdefault(part, set()).add(doc_id)
+            seen.add(doc_id)
+    older = placed(output, seen, set(settled))
+    for part, doc_id in zip(older["part"].to_pylist(), older["doc_id"].to_pylist(), strict=True):
+        if part not in new:
+            stale.setdefault(part, set()).add(doc_id)
+    renamed: dict[str, str | None] = {}  # documents units rewritten: old -> new (None: empty)
     dropped = [no_pairs()]
-    written: set[Path] = set()
-    units = _units(output)
-    for name, unit in units.items():  # first, before any rewrite can reuse their names
-        if "entities" in unit and "documents" not in unit:
-            unit.pop("entities").unlink()  # mentions whose document row was never written
-            changed.append(f"entities/{name}")
-    units = {name: unit for name, unit in units.items() if unit}
-    for name, unit in sorted(units.items(), key=lambda item: _newest_first(item[1])):
-        settled = _rows_to_keep(unit, seen)
-        if settled is not None:
-            kept, gone = settled
-            new_name = _rewrite(output, name, unit, kept, written)
-            if "documents" in unit:
-                renamed[name] = new_name
-            part = pa.array([name] * gone.num_rows, pa.string())
-            dropped.append(gone.append_column("part", part))
-            changed.extend(f"{dataset}/{name}" for dataset in unit)
+    fresh = {part for part in new if part not in stale}
+    for part, doc_ids in sorted(stale.items()):
+        kept, gone = _rewrite(output, part, doc_ids)
+        dataset, unit = _unit(part)
+        if dataset == "documents":
+            renamed[unit] = _unit(kept)[1] if kept else None
+            dropped.append(
+                gone.append_column("part", pa.array([unit] * gone.num_rows, pa.string()))
+            )
+        changed.extend(p for p in (part, f"entities/{unit}") if p in on_disk)
+        settled.pop(part, None)
+        settled.pop(f"entities/{unit}", None)
+        fresh.discard(f"entities/{unit}")
+        if kept:
+            fresh.add(kept)
+            if (output / "entities" / _unit(kept)[1]).exists() and dataset == "documents":
+                fresh.add(f"entities/{_unit(kept)[1]}")
+    keyed_fresh = [part for part in sorted(fresh) if not part.startswith("entities/")]
+    if keyed_fresh:
+        record_sources(output, pa.concat_tables(source_keys(output, p) for p in keyed_fresh))
     for dataset in (*OUTPUT_SCHEMAS, STATE, ENTITY_INDEX):
-        for leftover in (output / dataset).glob(f"*{TEMPORARY_SUFFIX}"):
+        for leftover in (output / dataset).rglob(f"*{TEMPORARY_SUFFIX}"):
             leftover.unlink()
+    write_manifest(output, {**settled, **{part: _rows(output, part) for part in fresh}})
     update_index(output, renamed, pa.concat_tables(dropped))
     return changed
 
 
-def _rows_to_keep(
-    unit: dict[str, Path], seen: set[str]
-) -> tuple[dict[str, pa.Table], pa.Table] | None:
-    """The unit's rows whose source no newer part holds, and the (name, document) pairs of
-    the mentions that go (None: it keeps all its rows); adds to `seen`."""
-    stale: dict[str, pa.Array] = {}
-    for dataset in ("documents", "rejects"):
-        if dataset in unit:
-            sources = pq.read_table(unit[dataset], columns=["source"])["source"].to_pylist()
-            stale[dataset] = pa.array([source in seen for source in sources], pa.bool_())
-            seen.update(sources)
-    if not any(pc.any(mask).as_py() for mask in stale.values()):
-        return None
-    tables = {dataset: pq.read_table(unit[dataset]) for dataset in stale}
-    kept = {dataset: tables[dataset].filter(pc.invert(mask)) for dataset, mask in stale.items()}
-    gone = no_pairs().drop_columns(["part"])
-    if "entities" in unit:
-        dropped_documents = tables["documents"].filter(stale["documents"])
-        entities = pq.read_table(unit["entities"])
-        leaving = pc.is_in(entities["doc_id"], value_set=dropped_documents["doc_id"])
-        kept["entities"] = entities.filter(pc.invert(leaving))
-        gone = pairs(entities.filter(leaving), dropped_documents)
-    return kept, gone
+def _rows(output: Path, part: str) -> int:
+    rows: int = pq.read_metadata(output / part).num_rows
+    return rows
 
 
-def _rewrite(
-    output: Path, name: str, unit: dict[str, Path], kept: dict[str, pa.Table], written: set[Path]
-) -> str | None:
-    """Write the kept rows under a new part name, entities first, then remove the old part
-    (never a file this finalize wrote: a crashed rewrite may have left one under the name a
-    rewrite now writes again). Returns the new name if it holds documents."""
-    sources = sorted(
-        source
-        for dataset in ("documents", "rejects")
-        if dataset in kept
-        for source in kept[dataset]["source"].to_pylist()
+def source_keys(output: Path, part: str) -> pa.Table:
+    """The part's rows as the source index holds them: doc_id, source, content hash, part."""
+    documents = _unit(part)[0] == "documents"
+    table = pq.read_table(output / part, columns=["source", "content_sha256"][: 1 + documents])
+    return pa.table(
+        {
+            "doc_id": _doc_ids(table),
+            "source": table["source"],
+            "content_sha256": (
+                table["content_sha256"] if documents else pa.nulls(table.num_rows, pa.string())
+            ),
+            "part": pa.array([part] * table.num_rows, pa.string()),
+        }
     )
-    renamed = f"{PART_PREFIX}{content_hash(name, sources)[:20]}{PART_SUFFIX}"
-    for dataset in ("entities", "documents", "rejects"):
-        if dataset in kept and kept[dataset].num_rows:
-            write_atomically(kept[dataset], output / dataset / renamed)
-            written.add(output / dataset / renamed)
-    for dataset in ("documents", "rejects", "entities"):
-        if dataset in unit and unit[dataset] not in written:
-            unit[dataset].unlink()
-    return renamed if "documents" in kept and kept["documents"].num_rows else None
+
+
+def _doc_ids(table: pa.Table) -> pa.Array:
+    """The key of each row of documents or rejects: the doc_id of its source."""
+    return pa.array([doc_id_for(source) for source in table["source"].to_pylist()], pa.string())
+
+
+def _rewrite(output: Path, part: str, doc_ids: set[str]) -> tuple[str | None, pa.Table]:
+    """Write the part's rows but those of `doc_ids` under a new name (a documents part with
+    its mentions, entities first), then remove the old files. Returns the new part (None if
+    nothing is left) and the (name, document) pairs of the mentions that went."""
+    dataset, unit = _unit(part)
+    table = pq.read_table(output / part)
+    leaving = pc.is_in(_doc_ids(table), value_set=pa.array(sorted(doc_ids), pa.string()))
+    kept = {dataset: table.filter(pc.invert(leaving))}
+    gone = no_pairs().drop_columns(["part"])
+    mentions = output / "entities" / unit
+    if dataset == "documents" and mentions.exists():
+        entities = pq.read_table(mentions)
+        departing = pc.is_in(entities["doc_id"], value_set=table.filter(leaving)["doc_id"])
+        kept["entities"] = entities.filter(pc.invert(departing))
+        gone = pairs(entities.filter(departing), table.filter(leaving))
+    kept_sources = sorted(kept[dataset]["source"].to_pylist())
+    new_unit = str(Path(unit).with_name(part_file_name(unit, kept_sources)))
+    for name in ("entities", dataset):
+        if name in kept and kept[name].num_rows and kept[dataset].num_rows:
+            write_atomically(kept[name], output / name / new_unit)
+    for name in (dataset, "entities"):
+        old = output / name / unit
+        if name in kept and old.exists() and new_unit != unit:
+            old.unlink()
+    return (f"{dataset}/{new_unit}" if kept[dataset].num_rows else None), gone
 
 
 def _by_dataset(parts: set[str]) -> dict[str, list[str]]:
@@ -261,9 +291,10 @@ def finalize(
     failed: int,
 ) -> RunSummary:
     """Merge the run's parts into the output, remember its inputs, and summarise the run."""
-    replaced = finalize_output(output)
+    with hold(output, True, FINALIZE_WAIT_SECONDS, "finalize", FINALIZE_LOCK_FILE):
+        replaced = finalize_output(output)
+        record_inputs(output, fingerprints)
     fold_memory(output)
     if replaced:
         get_run_logger().info("replaced older rows of re-processed sources in %s", replaced)
-    record_inputs(output, fingerprints)
     return summarize(output, new_parts, unchanged, deferred, failed)

@@ -1,9 +1,11 @@
 """`docpipe verify OUT`: check that a finished output directory keeps docpipe's promises.
 
-Every part is readable Parquet with its dataset's schema, each input is there once (one row per
-source across documents and rejects, one row per `doc_id`), every entity mention belongs to a
-document of the same part, the entity index counts exactly what the parts hold, and no
-temporary file is left. Used after runs and crash tests.
+Every part is readable Parquet with its dataset's schema, in its place (a document in the
+folder of its publication month), each input is there once (one row per source across
+documents and rejects, one row per `doc_id`), every entity mention belongs to a document of
+the same part, the manifest lists the parts, the source index places every row, the entity
+index counts exactly what the parts hold, and no temporary file is left. Used after runs and
+crash tests.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from schemas.arrow import ENTITY_INDEX_SCHEMA, OUTPUT_SCHEMAS
+from tasks.common import doc_id_for
 from tasks.entity_index import counted_parts, document_parts, index_path, rebuild
-from tasks.layout import PART_PREFIX, PART_SUFFIX, STATE
+from tasks.layout import MONTHLY, PART_SUFFIX, PARTITION, STATE, month_of, part_paths, read_manifest
+from tasks.state import placed
 
 _SHOWN = 5  # duplicates or strays named per problem
 
@@ -63,13 +67,18 @@ def verify_output(output: Path) -> Verification:
         )
         return found
     sources: list[str] = []
-    doc_ids: dict[str, str] = {}  # doc_id -> part name
-    mentions: list[tuple[str, str]] = []  # (doc_id, part name)
+    placed_rows: set[tuple[str, str]] = set()  # (doc_id, part) of documents and rejects
+    doc_ids: dict[str, str] = {}  # doc_id -> unit (the part's path within its dataset)
+    mentions: list[tuple[str, str]] = []  # (doc_id, unit)
     duplicate_ids: list[str] = []
+    parts: dict[str, int] = {}
     for dataset in OUTPUT_SCHEMAS:
-        directory = output / dataset
-        for path in sorted(directory.iterdir()) if directory.is_dir() else []:
-            if not (path.name.startswith(PART_PREFIX) and path.name.endswith(PART_SUFFIX)):
+        expected = set(part_paths(output, dataset))
+        for path in sorted((output / dataset).rglob("*")):
+            part = str(path.relative_to(output))
+            if path.is_dir() and dataset in MONTHLY and path.parent == output / dataset:
+                continue
+            if part not in expected:
                 found.problems.append(f"{path}: not a part (a temporary or stray file)")
                 continue
             table = _read_part(path, dataset, found)
@@ -77,14 +86,20 @@ def verify_output(output: Path) -> Verification:
                 continue
             found.parts += 1
             found.rows[dataset] += table.num_rows
+            parts[part] = table.num_rows
+            unit = part.split("/", 1)[1]
             if dataset == "entities":
-                mentions.extend((doc_id, path.name) for doc_id in table["doc_id"].to_pylist())
+                mentions.extend((doc_id, unit) for doc_id in table["doc_id"].to_pylist())
                 continue
             sources.extend(table["source"].to_pylist())
-            for doc_id in table["doc_id"].to_pylist() if dataset == "documents" else []:
-                if doc_id in doc_ids:
-                    duplicate_ids.append(doc_id)
-                doc_ids[doc_id] = path.name
+            keys = [doc_id_for(source) for source in table["source"].to_pylist()]
+            placed_rows.update((key, part) for key in keys)
+            if dataset == "documents":
+                _check_months(path, table, found)
+                for doc_id in table["doc_id"].to_pylist():
+                    if doc_id in doc_ids:
+                        duplicate_ids.append(doc_id)
+                    doc_ids[doc_id] = unit
     state = (output / STATE).rglob("*")
     strays = [str(p) for p in state if p.is_file() and p.suffix != PART_SUFFIX]
     if strays:
@@ -93,14 +108,39 @@ def verify_output(output: Path) -> Verification:
         found.problems.append(f"doc_id in more than one row: {_named(sorted(duplicate_ids))}")
     if repeated := _repeated(sources):
         found.problems.append(f"source in more than one document or reject row: {_named(repeated)}")
-    orphans = sorted({doc_id for doc_id, part in mentions if doc_ids.get(doc_id) != part})
+    orphans = sorted({doc_id for doc_id, unit in mentions if doc_ids.get(doc_id) != unit})
     if orphans:
         found.problems.append(
             f"entity mentions without their document (same part): {_named(orphans)}"
         )
     if not found.problems:
+        found.problems.extend(_state_problems(output, parts, placed_rows))
+    if not found.problems:
         found.problems.extend(_index_problems(output))
     return found
+
+
+def _check_months(path: Path, documents: pa.Table, found: Verification) -> None:
+    month = path.parent.name.removeprefix(f"{PARTITION}=")
+    if any(month_of(at) != month for at in documents["published_at"].to_pylist()):
+        found.problems.append(f"{path}: holds documents published in another month")
+
+
+def _state_problems(
+    output: Path, parts: dict[str, int], placed_rows: set[tuple[str, str]]
+) -> list[str]:
+    """The manifest must list the parts on disk, the source index where each row is."""
+    manifest = read_manifest(output)
+    if manifest != parts:
+        differ = sorted(set(manifest.items()) ^ set(parts.items()))
+        named = _named([part for part, _ in differ])
+        return [f"{output / STATE}: the manifest differs from the parts on disk: {named}"]
+    indexed = placed(output, {doc_id for doc_id, _ in placed_rows})
+    pairs = set(zip(indexed["doc_id"].to_pylist(), indexed["part"].to_pylist(), strict=True))
+    if pairs != placed_rows:
+        missing = sorted(doc_id for doc_id, _ in placed_rows - pairs)
+        return [f"{output / STATE}: the source index does not place {_named(missing)}"]
+    return []
 
 
 def _index_problems(output: Path) -> list[str]:

@@ -111,13 +111,16 @@ def test_an_index_that_counts_parts_no_longer_there_is_rebuilt(tmp_path: Path) -
     """As after a crash between finalize's rewrites and the index's."""
     export_batch(*RUNS[0][:2], tmp_path)
     finalize_output(tmp_path)
-    part = next(iter(counted_parts(tmp_path) or set()))
-    (tmp_path / "documents" / part).rename(tmp_path / "documents" / "part-moved.parquet")
-    (tmp_path / "entities" / part).rename(tmp_path / "entities" / "part-moved.parquet")
+    moved = set()
+    for part in counted_parts(tmp_path) or set():
+        to = str(Path(part).with_name("part-moved.parquet"))
+        for dataset in ("documents", "entities"):
+            (tmp_path / dataset / part).rename(tmp_path / dataset / to)
+        moved.add(to)
 
     assert update_index(tmp_path, {}, tasks.entity_index.no_pairs()) == "rebuilt"
     assert index_rows(tmp_path) == RUNS[0][2]
-    assert counted_parts(tmp_path) == {"part-moved.parquet"}
+    assert counted_parts(tmp_path) == moved
 
 
 def test_an_output_without_an_index_gets_one_on_its_next_finalize(tmp_path: Path) -> None:

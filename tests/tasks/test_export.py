@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import polars as pl
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from schemas.arrow import OUTPUT_SCHEMAS
@@ -36,7 +37,7 @@ def test_same_batch_rewrites_nothing_but_becomes_the_newest(tmp_path: Path) -> N
 
 def test_output_is_read_without_glue(tmp_path: Path) -> None:
     export_batch(*make_batch(), tmp_path)
-    documents = f"{tmp_path}/documents/*.parquet"
+    documents = f"{tmp_path}/documents/*/*.parquet"
     relation = duckdb.sql(
         f"SELECT title, published_at, authors, entities[1].text FROM '{documents}'"
     )
@@ -46,7 +47,7 @@ def test_output_is_read_without_glue(tmp_path: Path) -> None:
     assert row[1].astimezone(UTC) == datetime(2002, 7, 18, 13, 21, tzinfo=UTC)
     frame = pd.read_parquet(tmp_path / "documents")
     assert str(frame["published_at"].dtype) == "datetime64[us, UTC]"
-    entities = pl.read_parquet(f"{tmp_path}/entities/*.parquet")
+    entities = pl.read_parquet(f"{tmp_path}/entities/*/*.parquet")
     assert entities.columns == [
         "doc_id",
         "text",
@@ -58,3 +59,34 @@ def test_output_is_read_without_glue(tmp_path: Path) -> None:
         "language",
     ]
     assert entities["text"].to_list() == ["China", "Russia"]
+
+
+def test_months_are_hive_partitions_that_queries_prune(tmp_path: Path) -> None:
+    documents, rejects = make_batch()
+    later = documents[0].model_copy(
+        update={"source": "file:///later", "published_at": datetime(2004, 3, 2, tzinfo=UTC)}
+    )
+    undated = documents[0].model_copy(update={"source": "file:///undated", "published_at": None})
+    export_batch([*documents, later, undated], rejects, tmp_path)
+    folders = sorted(p.name for p in (tmp_path / "documents").iterdir())
+    assert folders == [
+        "published_month=2002-07",
+        "published_month=2004-03",
+        "published_month=undated",
+    ]
+    assert sorted(p.name for p in (tmp_path / "entities").iterdir()) == folders
+
+    query = f"""SELECT count(*) FROM '{tmp_path}/documents/*/*.parquet'
+        WHERE published_month BETWEEN '2004-01' AND '2004-12'"""
+    count, analyzed = duckdb.sql(query), duckdb.sql("EXPLAIN ANALYZE " + query)
+    assert count is not None and analyzed is not None
+    assert count.fetchall() == [(1,)]
+    plan = analyzed.fetchall()[0][1]
+    assert "Total Files Read: 1" in plan and "published_month=2004-03" in plan
+    dataset = ds.dataset(tmp_path / "documents", partitioning="hive")
+    read = list(dataset.get_fragments(filter=ds.field("published_month") == "undated"))
+    assert [Path(f.path).parent.name for f in read] == ["published_month=undated"]
+    frame = pd.read_parquet(tmp_path / "documents")
+    assert sorted(frame["published_month"].astype(str)) == ["2002-07", "2004-03", "undated"]
+    months = pl.scan_parquet(f"{tmp_path}/documents/").select("published_month").collect()
+    assert sorted(months["published_month"].to_list()) == ["2002-07", "2004-03", "undated"]

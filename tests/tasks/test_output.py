@@ -7,13 +7,14 @@ from pathlib import Path
 
 from schemas.models import Reject
 from tasks.export import export_batch
-from tasks.layout import read_dataset, record_inputs, write_atomically
+from tasks.layout import read_dataset, write_atomically
 from tasks.output import (
     finalize_output,
     plan_inputs,
     reset_output,
     summarize,
 )
+from tasks.state import record_inputs
 from tasks.verify import verify_output
 from tests.data.batches import make_batch
 
@@ -74,6 +75,7 @@ def test_summary_reads_this_runs_parts_and_the_totals(tmp_path: Path) -> None:
     first = set(export_batch(*make_batch(), tmp_path))
     other = Reject(source="file:///x.txt", stage="fetch", reason="empty", detail="file is empty")
     second = set(export_batch([], [other], tmp_path))
+    finalize_output(tmp_path)
     summary = summarize(tmp_path, second, unchanged=3)
     assert (summary.inputs, summary.documents, summary.rejects, summary.unchanged) == (4, 0, 1, 3)
     assert summary.rejects_by_reason == {"empty": 1}

@@ -12,14 +12,15 @@ import pytest
 
 from tasks.entity_index import index_path
 from tasks.export import export_batch
-from tasks.layout import read_dataset, record_inputs
+from tasks.layout import read_dataset
 from tasks.output import finalize_output
+from tasks.state import record_inputs
 from tasks.verify import verify_output
 from tests.data.batches import make_batch
 
 
 def _part(output: Path, dataset: str) -> Path:
-    return next((output / dataset).glob("part-*.parquet"))
+    return next((output / dataset).rglob("part-*.parquet"))
 
 
 def truncate(output: Path) -> None:
@@ -33,19 +34,37 @@ def wrong_schema(output: Path) -> None:
 
 def duplicate_document(output: Path) -> None:
     copy = read_dataset(output, "documents")
-    pq.write_table(copy, output / "documents" / "part-copy.parquet")
+    pq.write_table(copy, _part(output, "documents").with_name("part-copy.parquet"))
 
 
 def orphan_mentions(output: Path) -> None:
-    _part(output, "entities").rename(output / "entities" / "part-elsewhere.parquet")
+    path = _part(output, "entities")
+    path.rename(path.with_name("part-elsewhere.parquet"))
 
 
 def temporary_file(output: Path) -> None:
-    (output / "documents" / "part-x.parquet.tmp").write_bytes(b"PAR1")
+    _part(output, "documents").with_name("part-x.parquet.tmp").write_bytes(b"PAR1")
 
 
 def temporary_state(output: Path) -> None:
-    (output / "_state" / "inputs.parquet.tmp").write_bytes(b"")
+    (output / "_state" / "parts.parquet.tmp").write_bytes(b"")
+
+
+def wrong_month(output: Path) -> None:
+    for dataset in ("documents", "entities"):
+        path = _part(output, dataset)
+        (output / dataset / "published_month=2001-01").mkdir()
+        path.rename(output / dataset / "published_month=2001-01" / path.name)
+
+
+def unlisted_part(output: Path) -> None:
+    path = _part(output, "rejects")
+    path.rename(path.with_name("part-unlisted.parquet"))
+
+
+def unindexed_source(output: Path) -> None:
+    for path in (output / "_state" / "sources").iterdir():
+        path.unlink()
 
 
 def index_miscounted(output: Path) -> None:
@@ -75,6 +94,9 @@ DAMAGE: list[tuple[Callable[[Path], None], str]] = [
     (orphan_mentions, "entity mentions without their document (same part): abc123"),
     (temporary_file, "not a part (a temporary or stray file)"),
     (temporary_state, "temporary or stray files in"),
+    (wrong_month, "holds documents published in another month"),
+    (unlisted_part, "the manifest differs from the parts on disk"),
+    (unindexed_source, "the source index does not place"),
     (index_miscounted, "its counts differ from the entities and documents"),
     (index_missing, "missing (an output of an older docpipe"),
     (index_of_other_parts, "counts other parts than those in documents/"),
