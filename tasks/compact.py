@@ -21,7 +21,14 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.common import RETRY_OPTIONS
 from tasks.entity_index import no_pairs, update_index
-from tasks.layout import part_file_name, part_paths, read_manifest, write_atomically, write_manifest
+from tasks.layout import (
+    mentions_of,
+    part_file_name,
+    part_paths,
+    read_manifest,
+    write_atomically,
+    write_manifest,
+)
 from tasks.lock import hold
 from tasks.output import finalize_output, source_keys
 from tasks.state import compact_state, record_sources
@@ -47,15 +54,15 @@ def compact_output(output: Path, wait_seconds: float = 0.0) -> Compaction:
         manifest = read_manifest(output)
         for dataset in ("documents", "rejects"):
             for group in _groups(output, dataset):
-                part = _merge(output, dataset, group)
+                part = _merge(output, group)
                 written.append(part)
                 for old in group:
                     manifest.pop(old)
-                    manifest.pop(_mentions(old), None)
+                    manifest.pop(mentions_of(old) or "", None)
                     if dataset == "documents":
                         merged[old.split("/", 1)[1]] = part.split("/", 1)[1]
-                for new in (part, _mentions(part)) if dataset == "documents" else (part,):
-                    if (output / new).exists():
+                for new in (part, mentions_of(part)):
+                    if new and (output / new).exists():
                         manifest[new] = pq.read_metadata(output / new).num_rows
         if written:
             record_sources(output, pa.concat_tables(source_keys(output, part) for part in written))
@@ -70,10 +77,6 @@ def _part_counts(output: Path) -> dict[str, int]:
         dataset: len(part_paths(output, dataset))
         for dataset in ("documents", "entities", "rejects")
     }
-
-
-def _mentions(part: str) -> str:
-    return "entities/" + part.split("/", 1)[1]
 
 
 def _groups(output: Path, dataset: str) -> Iterator[list[str]]:
@@ -96,19 +99,18 @@ def _groups(output: Path, dataset: str) -> Iterator[list[str]]:
             yield group
 
 
-def _merge(output: Path, dataset: str, group: list[str]) -> str:
+def _merge(output: Path, group: list[str]) -> str:
     """Write the group's rows as one part (mentions first), then remove the group's parts."""
-    folder = Path(group[0]).parent
-    part = str(folder / part_file_name(group))
-    if dataset == "documents":
-        mentions = [_mentions(old) for old in group if (output / _mentions(old)).exists()]
-        if mentions:
-            write_atomically(_batched(output, mentions), output / _mentions(part))
+    part = str(Path(group[0]).parent / part_file_name(group))
+    mentions = [m for m in map(mentions_of, group) if m and (output / m).exists()]
+    merged_mentions = mentions_of(part)
+    if mentions and merged_mentions:
+        write_atomically(_batched(output, mentions), output / merged_mentions)
     write_atomically(_batched(output, group), output / part)
     for old in group:
-        (output / old).unlink()
-        if dataset == "documents" and (output / _mentions(old)).exists():
-            (output / _mentions(old)).unlink()
+        for path in (old, mentions_of(old)):
+            if path and (output / path).exists():
+                (output / path).unlink()
     return part
 
 

@@ -79,6 +79,12 @@ def partition(dataset: str, month: str) -> str:
     return f"{dataset}/{PARTITION}={month}" if dataset in MONTHLY else dataset
 
 
+def mentions_of(part: str) -> str | None:
+    """The part of a documents part's mentions (same folder and name under `entities/`)."""
+    dataset, unit = part.split("/", 1)
+    return f"entities/{unit}" if dataset == "documents" else None
+
+
 def part_paths(output: Path, dataset: str) -> list[str]:
     """The dataset's parts on disk, relative to the output, in their partitions."""
     pattern = (

@@ -29,6 +29,7 @@ from tasks.http import is_url
 from tasks.layout import (
     STATE,
     TEMPORARY_SUFFIX,
+    mentions_of,
     part_file_name,
     part_paths,
     read_dataset,
@@ -125,8 +126,9 @@ def finalize_output(output: Path) -> list[str]:
     manifest = read_manifest(output)
     on_disk = {part for dataset in OUTPUT_SCHEMAS for part in part_paths(output, dataset)}
     changed = []
+    documents = {mentions_of(part) for part in on_disk}
     for part in sorted(on_disk):  # mentions whose document part never came or went
-        if part.startswith("entities/") and f"documents/{_unit(part)[1]}" not in on_disk:
+        if part.startswith("entities/") and part not in documents:
             (output / part).unlink()
             on_disk.discard(part)
             changed.append(part)
@@ -142,27 +144,25 @@ def finalize_output(output: Path) -> list[str]:
             seen.add(doc_id)
     older = placed(output, seen, set(settled))
     for part, doc_id in zip(older["part"].to_pylist(), older["doc_id"].to_pylist(), strict=True):
-        if part not in new:
-            stale.setdefault(part, set()).add(doc_id)
+        stale.setdefault(part, set()).add(doc_id)
     renamed: dict[str, str | None] = {}  # documents units rewritten: old -> new (None: empty)
     dropped = [no_pairs()]
     fresh = {part for part in new if part not in stale}
     for part, doc_ids in sorted(stale.items()):
         kept, gone = _rewrite(output, part, doc_ids)
-        dataset, unit = _unit(part)
-        if dataset == "documents":
+        unit = _unit(part)[1]
+        if mentions_of(part):
             renamed[unit] = _unit(kept)[1] if kept else None
             dropped.append(
                 gone.append_column("part", pa.array([unit] * gone.num_rows, pa.string()))
             )
-        changed.extend(p for p in (part, f"entities/{unit}") if p in on_disk)
-        settled.pop(part, None)
-        settled.pop(f"entities/{unit}", None)
-        fresh.discard(f"entities/{unit}")
-        if kept:
-            fresh.add(kept)
-            if (output / "entities" / _unit(kept)[1]).exists() and dataset == "documents":
-                fresh.add(f"entities/{_unit(kept)[1]}")
+        for old, new_part in ((part, kept), (mentions_of(part), kept and mentions_of(kept))):
+            if old in on_disk:
+                changed.append(old)
+                settled.pop(old, None)
+                fresh.discard(old)
+            if new_part and (output / new_part).exists():
+                fresh.add(new_part)
     keyed_fresh = [part for part in sorted(fresh) if not part.startswith("entities/")]
     if keyed_fresh:
         record_sources(output, pa.concat_tables(source_keys(output, p) for p in keyed_fresh))

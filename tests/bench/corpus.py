@@ -98,12 +98,17 @@ def article(rng: random.Random, language: str, words: int) -> tuple[str, str]:
     return title, "\n\n".join(paragraphs)
 
 
+# Publication months the pages spread over (the output's partitions).
+MONTHS = ("January", "February", "March")
+
+
 def page_dump(rng: random.Random, number: int, words: int) -> str:
     language = LANGUAGE_MIX[number % len(LANGUAGE_MIX)]
     title, body = article(rng, language, words)
     day, hour, minute = rng.randint(1, 28), rng.randint(0, 23), rng.randint(0, 59)
     return (
-        f"Go to contents\n\n{title}\n\nPosted March. {day}, 2024 {hour:02d}:{minute:02d},\n\n"
+        f"Go to contents\n\n{title}\n\nPosted {MONTHS[number % len(MONTHS)]}. {day}, 2024 "
+        f"{hour:02d}:{minute:02d},\n\n"
         f"{body}\n\nreporter{number % 7}@example.com\n"
     )
 

@@ -29,6 +29,7 @@ from tests.deploy.servers import BIN, Loop, prefect_server, start, stop
 from tests.flows.runs import rows, run, task_states
 
 KILLS = 5
+COMPACTION_KILLS = 4
 RUN_TIMEOUT = 300
 
 
@@ -69,7 +70,7 @@ def kill_when(process: subprocess.Popen[bytes], ready: Callable[[], bool]) -> bo
 
 
 def written(output: Path, suffix: str) -> int:
-    return sum(1 for _ in output.glob(f"*/*{suffix}"))
+    return sum(1 for _ in output.rglob(f"*{suffix}"))
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +113,53 @@ def test_kill_9_at_any_point_then_a_rerun_completes_exactly_once(
         assert pq.read_table(index_path(output)).equals(rebuild(output))
         for page in changed:
             assert f"Revision {attempt} of {page.stem}." in documents[page.as_uri()]["text"]
-        assert not list(output.glob("*/*.tmp"))
+        assert not list(output.rglob("*.tmp"))
     assert killed >= KILLS - 1  # the runs were killed, not finished before the trigger
+
+
+def test_kill_9_during_compaction_then_the_next_one_loses_nothing(
+    server: Loop, tmp_path: Path
+) -> None:
+    """Compaction killed at random moments (while a merged part is written, or once a random
+    number of files changed), each after a run that added parts: the next compaction settles
+    it, and every input is there exactly once in a part per month."""
+    corpus, output = tmp_path / "corpus", tmp_path / "out"
+    write_corpus(corpus, 12, 80, seed=15)
+    rng = random.Random(8)
+    killed = 0
+    for attempt in range(COMPACTION_KILLS):
+        for page in rng.sample(sorted(corpus.glob("*.txt")), 3):
+            page.write_text(page.read_text() + f"\n\nRevision {attempt}.\n")
+        finish(server, corpus, output, tmp_path / f"run-{attempt}.log")
+        before = {row["source"]: row for row in rows(output, "documents")}
+        files = set(output.rglob("*.parquet"))
+
+        def trigger(
+            first: bool = attempt % 2 == 0,
+            files: set[Path] = files,
+            changes: int = rng.randint(1, 6),
+        ) -> bool:
+            if first:
+                return written(output, ".tmp") > 0
+            return len(set(output.rglob("*.parquet")) ^ files) >= changes
+
+        compaction = start(
+            [str(BIN / "docpipe"), "compact", str(output)], server.env, tmp_path / "compact.log"
+        )
+        killed += kill_when(compaction, trigger)
+        finished = subprocess.run(
+            [str(BIN / "docpipe"), "compact", str(output)], capture_output=True, text=True
+        )
+        assert finished.returncode == 0, finished.stdout + finished.stderr
+        verified = subprocess.run(
+            [str(BIN / "docpipe"), "verify", str(output)], capture_output=True, text=True
+        )
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert {row["source"]: row for row in exactly_once(corpus, output).values()} == before
+        assert pq.read_table(index_path(output)).equals(rebuild(output))
+        months = {path.parent for path in (output / "documents").rglob("*.parquet")}
+        assert len(list((output / "documents").rglob("*.parquet"))) == len(months)
+    assert killed >= COMPACTION_KILLS - 1
 
 
 def test_prefect_api_unreachable_mid_run_then_a_rerun_completes(tmp_path: Path) -> None:
@@ -169,7 +215,7 @@ def test_disk_refusing_a_write_fails_the_batch_which_is_retried(
     assert refused and refused[0].name.endswith(".tmp")
     assert task_states(flow_run_id)["export batch-0001"] == ("Completed", 2)
     exactly_once(corpus, output)
-    assert not list(output.glob("*/*.tmp"))
+    assert not list(output.rglob("*.tmp"))
 
 
 @pytest.mark.usefixtures("prefect_api")
