@@ -111,9 +111,10 @@ def postgres_bin() -> Path:
 
 @contextmanager
 def postgres() -> Iterator[Postgres]:
-    """A throwaway PostgreSQL cluster on a free 127.0.0.1 port (no TCP from elsewhere), with a
-    database `prefect` that its superuser `prefect` reaches without a password. Its directory is
-    a new one in the system's temporary folder: as root, pytest's own is closed to `postgres`."""
+    """A throwaway PostgreSQL cluster on a free 127.0.0.1 port (no TCP from elsewhere) with a
+    database `prefect` owned by a role `prefect`, no superuser, as docs/operations.md sets it up
+    (passwords aside: the cluster trusts its loopback clients). Its directory is a new one in the
+    system's temporary folder: as root, pytest's own is closed to `postgres`."""
     binaries = postgres_bin()
     root = Path(tempfile.mkdtemp(prefix="docpipe-postgres-"))
     if AS_POSTGRES:
@@ -131,10 +132,12 @@ def postgres() -> Iterator[Postgres]:
         assert done.returncode == 0 or not check, done.stdout + done.stderr + server_log
 
     try:
-        run("initdb", "-D", data, "-U", "prefect", "--auth=trust", "-E", "UTF8", "--no-locale")
+        run("initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale")
         listen = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root}"
         run("pg_ctl", "start", "-D", data, "-l", str(log), "-o", listen, "--wait")
-        run("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "prefect", "prefect")
+        as_superuser = ["-h", "127.0.0.1", "-p", str(port), "-U", "postgres"]
+        run("createuser", *as_superuser, "prefect")
+        run("createdb", *as_superuser, "--owner", "prefect", "prefect")
         yield Postgres(f"postgresql+asyncpg://prefect@127.0.0.1:{port}/prefect", log)
     finally:
         run("pg_ctl", "stop", "-D", data, "--mode=fast", "--wait", check=False)
