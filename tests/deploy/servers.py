@@ -1,23 +1,36 @@
-"""Prefect processes for the deployment tests: a server, the CLI, workers and servers."""
+"""Prefect processes for the deployment tests: a server, the CLI, workers and servers, and the
+PostgreSQL cluster that a production-style server keeps its state in."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
+import pytest
+
 from tests.conftest import PROJECT
 
 BIN = Path(sys.executable).parent
 RUN_TIMEOUT = 300
+# SQLite's answer under load, and PostgreSQL's when transactions wait on each other too long.
+LOCK_ERRORS = re.compile(
+    r"database is locked|deadlock detected|could not obtain lock|lock timeout", re.IGNORECASE
+)
+# PostgreSQL refuses to run as root (CI runs as root): there its commands run as the account
+# Debian's `postgresql` package creates.
+AS_POSTGRES = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
 
 def free_port() -> int:
@@ -72,9 +85,79 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
+@dataclass
+class Postgres:
+    url: str  # for PREFECT_API_DATABASE_CONNECTION_URL
+    log: Path
+
+
+def postgres_bin() -> Path:
+    """The PostgreSQL server binaries: on PATH, or where Debian keeps them off PATH. Missing, the
+    test fails in CI (which installs them, so it must not pass by skipping) and skips elsewhere."""
+    on_path = shutil.which("initdb")
+    if on_path:
+        return Path(on_path).resolve().parent
+    debian = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda initdb: [int(part) for part in initdb.parts[-3].split(".")],
+    )
+    if debian:
+        return debian[-1].parent
+    reason = "PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 @contextmanager
-def prefect_server(home: Path) -> Iterator[Loop]:
-    """`prefect server start` on a free 127.0.0.1 port with its SQLite database in `home`."""
+def postgres() -> Iterator[Postgres]:
+    """A throwaway PostgreSQL cluster on a free 127.0.0.1 port (no TCP from elsewhere) with a
+    database `prefect` owned by a role `prefect`, no superuser, as docs/operations.md sets it up
+    (passwords aside: the cluster trusts its loopback clients). Its directory is a new one in the
+    system's temporary folder: as root, pytest's own is closed to `postgres`."""
+    binaries = postgres_bin()
+    root = Path(tempfile.mkdtemp(prefix="docpipe-postgres-"))
+    if AS_POSTGRES:
+        shutil.chown(root, "postgres", "postgres")
+    data, log, port = str(root / "data"), root / "postgresql.log", free_port()
+
+    def run(tool: str, *arguments: str, check: bool = True) -> None:
+        done = subprocess.run(
+            [*AS_POSTGRES, str(binaries / tool), *arguments],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        server_log = log.read_text() if log.exists() else ""
+        assert done.returncode == 0 or not check, done.stdout + done.stderr + server_log
+
+    try:
+        run("initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale")
+        listen = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root}"
+        run("pg_ctl", "start", "-D", data, "-l", str(log), "-o", listen, "--wait")
+        as_superuser = ["-h", "127.0.0.1", "-p", str(port), "-U", "postgres"]
+        run("createuser", *as_superuser, "prefect")
+        run("createdb", *as_superuser, "--owner", "prefect", "prefect")
+        yield Postgres(f"postgresql+asyncpg://prefect@127.0.0.1:{port}/prefect", log)
+    finally:
+        run("pg_ctl", "stop", "-D", data, "--mode=fast", "--wait", check=False)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def lock_errors(*logs: Path) -> list[str]:
+    """The lines of `logs` that report a database lock error."""
+    return [
+        f"{log.name}: {line}"
+        for log in logs
+        for line in log.read_text(errors="replace").splitlines()
+        if LOCK_ERRORS.search(line)
+    ]
+
+
+@contextmanager
+def prefect_server(home: Path, database: str | None = None) -> Iterator[Loop]:
+    """`prefect server start` on a free 127.0.0.1 port, its state in the `database` URL if one is
+    given (PostgreSQL, as in production), else in SQLite in `home`."""
     api = f"http://127.0.0.1:{free_port()}/api"
     env = {
         **os.environ,
@@ -89,7 +172,7 @@ def prefect_server(home: Path) -> Iterator[Loop]:
     port = api.split(":")[2].split("/")[0]
     server = start(
         [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", port],
-        env,
+        {**env, "PREFECT_API_DATABASE_CONNECTION_URL": database} if database else env,
         home / "server.log",
     )
     try:

@@ -40,4 +40,4 @@ def test_serve_runs_an_adhoc_deployment(server: Loop, tmp_path: Path) -> None:
     finally:
         stop(process)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert list((tmp_path / "out" / "documents").glob("part-*.parquet"))
+    assert list((tmp_path / "out" / "documents").rglob("part-*.parquet"))
