@@ -13,11 +13,11 @@ from typing import Any
 
 import yaml
 from prefect import serve
+from prefect.flows import load_flow_from_entrypoint
 from prefect.schedules import Cron, Interval, Schedule
 
-from flows.pipeline import process_documents
-
-PREFECT_YAML = Path(__file__).resolve().parent.parent / "deploy" / "prefect.yaml"
+PROJECT = Path(__file__).resolve().parent.parent
+PREFECT_YAML = PROJECT / "deploy" / "prefect.yaml"
 
 
 def _schedule(spec: dict[str, Any]) -> Schedule:
@@ -28,10 +28,10 @@ def _schedule(spec: dict[str, Any]) -> Schedule:
 
 
 def deployments_from_yaml(path: Path = PREFECT_YAML) -> list[Any]:
-    """`process_documents.to_deployment(...)` for each deployment of the yaml file."""
+    """`flow.to_deployment(...)` for each deployment of the yaml file, of its entrypoint's flow."""
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
     return [
-        process_documents.to_deployment(
+        load_flow_from_entrypoint(str(PROJECT / spec["entrypoint"])).to_deployment(
             name=spec["name"],
             description=spec.get("description"),
             tags=spec.get("tags"),

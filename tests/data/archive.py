@@ -13,12 +13,14 @@ import pyarrow.compute as pc
 
 from tasks.common import doc_id_for
 from tasks.entity_index import no_pairs, update_index
-from tasks.export import batch_tables
+from tasks.export import batch_tables, export_batch
 from tasks.layout import month_of, part_file_name, partition, write_atomically, write_manifest
+from tasks.output import finalize_output
 from tasks.state import record_inputs, record_sources
 from tests.data.batches import make_batch
 
 FIRST_DAY = datetime(2004, 1, 1, 6, tzinfo=UTC)
+MONTHS = 3  # of `daily_runs`
 
 
 def build_archive(output: Path, documents: int, per_month: int = 4_000) -> None:
@@ -90,3 +92,23 @@ def _mentions(template: pa.Table, documents: pa.Table) -> pa.Table:
     ):
         rows = rows.set_column(rows.schema.get_field_index(name), name, column)
     return rows.cast(template.schema)
+
+
+def daily_runs(output: Path, runs: int) -> None:
+    """`runs` exports and finalizes: two new documents each, one re-processed, one reject."""
+    template, reject = make_batch()
+    for run in range(runs):
+        documents = [
+            template[0].model_copy(
+                update={
+                    "doc_id": doc_id_for(f"file:///{number}.txt"),
+                    "source": f"file:///{number}.txt",
+                    "title": f"Story {number}, run {run}",
+                    "published_at": datetime(2002, 7 + number % MONTHS, 1 + run % 28, tzinfo=UTC),
+                }
+            )
+            for number in (2 * run, 2 * run + 1, run // 2)
+        ]
+        rejected = reject[0].model_copy(update={"source": f"file:///bad-{run % 4}.txt"})
+        export_batch(documents, [rejected], output)
+        finalize_output(output)

@@ -97,7 +97,8 @@ def test_adhoc_runs_are_incremental(loop: Loop, tmp_path: Path) -> None:
     )
     assert list((output / "documents").rglob("part-*.parquet"))
 
-    (sources / "harbour.txt").write_text("Harbour Reopens\n\nThe harbour reopened today.\n")
+    harbour = "Harbour Reopens\n\nPosted July. 20, 2002 10:00,\n\nThe harbour reopened today.\n"
+    (sources / "harbour.txt").write_text(harbour)  # the seed's month: a second part there
     second = loop.run_deployment("process-documents/adhoc", **parameters)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "**2** inputs: **1** documents, **0** rejects, **1** unchanged" in _summary(
@@ -109,6 +110,12 @@ def test_adhoc_runs_are_incremental(loop: Loop, tmp_path: Path) -> None:
     summary = _summary(loop, flow_run_id(third.stdout))
     assert "**2** inputs: **0** documents, **0** rejects, **2** unchanged" in summary
     assert "no stage work was done" in summary
+
+    month = output / "documents" / "published_month=2002-07"
+    assert len(list(month.glob("part-*.parquet"))) == 2
+    compacted = loop.run_deployment("compact-output/weekly", output=str(output))
+    assert compacted.returncode == 0, compacted.stdout + compacted.stderr
+    assert len(list(month.glob("part-*.parquet"))) == 1
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loop]:
 
 def test_deployments_come_from_prefect_yaml() -> None:
     served = {d.name: d for d in deployments_from_yaml()}
-    assert sorted(served) == ["adhoc", "scheduled"]
+    assert sorted(served) == ["adhoc", "scheduled", "weekly"]
+    assert served["weekly"].flow_name == "compact-output"
     (schedule,) = served["scheduled"].schedules
     assert (schedule.schedule.cron, schedule.schedule.timezone) == ("30 6 * * *", "Asia/Seoul")
     assert served["scheduled"].parameters["timezone"] == "Asia/Seoul"

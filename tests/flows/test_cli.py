@@ -10,6 +10,8 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from tasks.layout import read_dataset
+from tasks.lock import hold
+from tests.data.archive import MONTHS, daily_runs
 from tests.fixture_site import FixtureSite
 
 runner = CliRunner()
@@ -66,6 +68,26 @@ def test_run_prints_summary_and_output(seed_copy: Path, tmp_path: Path) -> None:
     damaged = runner.invoke(app, ["verify", str(output)])
     assert damaged.exit_code == 1
     assert "part-x.parquet.tmp: not a part (a temporary or stray file)" in damaged.output
+
+
+def test_compact_merges_refuses_while_a_run_writes_and_names_a_wrong_folder(
+    tmp_path: Path,
+) -> None:
+    wrong = runner.invoke(app, ["compact", str(tmp_path)])
+    assert wrong.exit_code == 1
+    assert f"{tmp_path} is not a docpipe output" in wrong.output
+    output = tmp_path / "out"
+    daily_runs(output, 4)
+    with hold(output, False, 0, "a run"):
+        busy = runner.invoke(app, ["compact", str(output)])
+    assert busy.exit_code == 1
+    assert "is busy: docpipe compact waited 0 s for the runs writing it to finish" in busy.output
+
+    compacted = runner.invoke(app, ["compact", str(output)])
+
+    assert compacted.exit_code == 0, compacted.output
+    assert f"documents: 6 parts -> {MONTHS}" in compacted.output
+    assert runner.invoke(app, ["verify", str(output)]).exit_code == 0
 
 
 @pytest.mark.usefixtures("prefect_api")

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ import pyarrow.compute as pc
 import pytest
 
 from schemas.models import Document, Entity
-from tasks.common import doc_id_for
 from tasks.compact import compact_output
 from tasks.export import export_batch
 from tasks.layout import part_paths, read_dataset
@@ -23,31 +21,9 @@ from tasks.lock import OutputBusy, hold
 from tasks.output import finalize_output
 from tasks.state import known_documents, record_inputs
 from tasks.verify import verify_output
-from tests.data.archive import build_archive
+from tests.data.archive import MONTHS, build_archive, daily_runs
 from tests.data.batches import make_batch
 from tests.flows.runs import rows
-
-MONTHS = 3
-
-
-def daily_runs(output: Path, runs: int) -> None:
-    """`runs` exports and finalizes: two new documents each, one re-processed, one reject."""
-    template, reject = make_batch()
-    for run in range(runs):
-        documents = [
-            template[0].model_copy(
-                update={
-                    "doc_id": doc_id_for(f"file:///{number}.txt"),
-                    "source": f"file:///{number}.txt",
-                    "title": f"Story {number}, run {run}",
-                    "published_at": datetime(2002, 7 + number % MONTHS, 1 + run % 28, tzinfo=UTC),
-                }
-            )
-            for number in (2 * run, 2 * run + 1, run // 2)
-        ]
-        rejected = reject[0].model_copy(update={"source": f"file:///bad-{run % 4}.txt"})
-        export_batch(documents, [rejected], output)
-        finalize_output(output)
 
 
 def contents(output: Path) -> dict[str, list[str]]:
