@@ -88,8 +88,8 @@ def process_documents(
         summary: RunSummary = on_dask(**options, processes=0)
         return summary
     output_dir = params.output.absolute()
-    # Runs share the output; `docpipe compact` holds it alone.
-    with hold(output_dir, False, params.limits.busy_wait_seconds, "this run"):
+    # One writer at a time: another run or `docpipe compact` is waited for.
+    with hold(output_dir, params.limits.busy_wait_seconds, "this run"):
         return _process(params, output_dir)
 
 

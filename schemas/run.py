@@ -72,8 +72,8 @@ class Limits(Record):
     busy_wait_seconds: float = Field(
         default=600.0,
         ge=0,
-        description="how long a run waits for `docpipe compact` to let go of the output "
-        "before it refuses to start",
+        description="how long a run waits for another run or `docpipe compact` to let go of "
+        "the output before it refuses to start",
     )
 
 

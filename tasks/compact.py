@@ -2,10 +2,11 @@
 size, so that a query opens a few files per month however many runs wrote it.
 
 Each month's documents (with their mentions, under the same name) and the rejects are merged
-in runs of parts up to `TARGET_BYTES`. Compaction holds the output alone (`tasks.lock`) and
-first settles what a crash may have left (finalize). A merged part is written, entities first,
-before its inputs go, documents before their mentions: killed at any moment, the output holds
-each row once or twice, and the next finalize (of a run or of `docpipe compact`) keeps one.
+in runs of parts up to `TARGET_BYTES`. Compaction holds the output alone, as a run does
+(`tasks.lock`), and first settles what a crash may have left (finalize). A merged part is
+written, entities first, before its inputs go, documents before their mentions: killed at any
+moment, the output holds each row once or twice, and the next finalize (of a run or of
+`docpipe compact`) keeps one.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Compaction(NamedTuple):
 
 def compact_output(output: Path, wait_seconds: float = 0.0) -> Compaction:
     """Merge each partition's small parts; returns the part counts per dataset."""
-    with hold(output, True, wait_seconds, "docpipe compact"):
+    with hold(output, wait_seconds, "docpipe compact"):
         finalize_output(output)
         before = _part_counts(output)
         merged: dict[str, str] = {}  # documents unit -> the unit it went into

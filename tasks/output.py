@@ -38,13 +38,10 @@ from tasks.layout import (
     write_atomically,
     write_manifest,
 )
-from tasks.lock import FINALIZE_LOCK_FILE, hold
 from tasks.site_furniture import fold_memory
 from tasks.state import Fingerprint, placed, read_inputs, record_inputs, record_sources
 
 TOP_ENTITIES = 10
-# Runs into one output finalize one after the other; one finalize takes seconds to minutes.
-FINALIZE_WAIT_SECONDS = 3600.0
 # Bookkeeping that a full refresh clears along with the datasets.
 _BOOKKEEPING = (STATE, "_http", "_downloads", ENTITY_INDEX)
 
@@ -291,9 +288,8 @@ def finalize(
     failed: int,
 ) -> RunSummary:
     """Merge the run's parts into the output, remember its inputs, and summarise the run."""
-    with hold(output, True, FINALIZE_WAIT_SECONDS, "finalize", FINALIZE_LOCK_FILE):
-        replaced = finalize_output(output)
-        record_inputs(output, fingerprints)
+    replaced = finalize_output(output)
+    record_inputs(output, fingerprints)
     fold_memory(output)
     if replaced:
         get_run_logger().info("replaced older rows of re-processed sources in %s", replaced)

@@ -78,10 +78,10 @@ def test_compact_merges_refuses_while_a_run_writes_and_names_a_wrong_folder(
     assert f"{tmp_path} is not a docpipe output" in wrong.output
     output = tmp_path / "out"
     daily_runs(output, 4)
-    with hold(output, False, 0, "a run"):
+    with hold(output, 0, "a run"):
         busy = runner.invoke(app, ["compact", str(output)])
     assert busy.exit_code == 1
-    assert "is busy: docpipe compact waited 0 s for the runs writing it to finish" in busy.output
+    assert "is busy: another docpipe run or `docpipe compact` is writing it" in busy.output
 
     compacted = runner.invoke(app, ["compact", str(output)])
 

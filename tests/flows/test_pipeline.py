@@ -24,6 +24,7 @@ from schemas.arrow import OUTPUT_SCHEMAS
 from schemas.run import RunSummary
 from tasks.entity_names import VALUE_LABELS
 from tasks.layout import read_dataset
+from tasks.lock import hold
 from tasks.verify import verify_output
 from tests.data.texts import KOREAN
 from tests.flows.runs import rows, run, task_states
@@ -223,6 +224,26 @@ def test_max_documents_leaves_the_rest_for_the_next_run(tmp_path: Path) -> None:
     second, _ = run([tmp_path / "in"], tmp_path / "out", limits={"max_documents": 2})
     counts = {"documents": 1, "unchanged": 2, "deferred": 0}
     assert summary_of(second).model_dump(include=set(counts)) == counts
+
+
+def test_a_run_waits_for_the_output_and_refuses_clearly_when_it_stays_busy(
+    tmp_path: Path,
+) -> None:
+    _pages(tmp_path / "in", 1)
+    output = tmp_path / "out"
+    with hold(output, 0, "docpipe compact"):
+        state = process_documents(
+            sources=[str(tmp_path / "in")],
+            output=str(output),
+            limits={"busy_wait_seconds": 1},
+            return_state=True,
+        )
+    assert state.is_failed()
+    assert "another docpipe run or `docpipe compact` is writing it; this run waited 1 s" in str(
+        state.message
+    )
+    assert not (output / "documents").exists()  # nothing was done
+    run([tmp_path / "in"], output)  # once it is free
 
 
 def test_a_batch_failing_after_its_retries_spares_the_others_and_the_next_run_redoes_it(

@@ -107,21 +107,21 @@ def test_a_crash_at_any_write_or_unlink_of_compaction_loses_nothing(
     assert crashed > 10  # every write and unlink of a compaction was a crash point
 
 
-def test_compaction_refuses_while_a_run_writes_and_a_run_waits_for_compaction(
-    tmp_path: Path,
-) -> None:
+def test_one_writer_at_a_time_and_a_clear_refusal(tmp_path: Path) -> None:
     daily_runs(tmp_path, 1)
-    with hold(tmp_path, False, 0, "a run"), pytest.raises(OutputBusy, match="docpipe compact"):
+    with hold(tmp_path, 0, "a run"), pytest.raises(OutputBusy, match="docpipe compact waited 0 s"):
         compact_output(tmp_path)
     with (
-        hold(tmp_path, True, 0, "docpipe compact"),
+        hold(tmp_path, 0, "docpipe compact"),
         pytest.raises(OutputBusy) as busy,
-        hold(tmp_path, False, 0.2, "this run"),
+        hold(tmp_path, 0.2, "this run"),
     ):
         pass
-    assert "this run waited 0 s for `docpipe compact` to finish" in str(busy.value)
-    with hold(tmp_path, False, 0, "a run"), hold(tmp_path, False, 0, "another run"):
-        pass  # runs share the output
+    assert "another docpipe run or `docpipe compact` is writing it; this run waited 0 s" in str(
+        busy.value
+    )
+    with hold(tmp_path, 0, "a run"):
+        pass  # let go: the next one gets it
 
 
 def test_a_run_into_a_large_output_reads_only_what_it_changes(tmp_path: Path) -> None:
