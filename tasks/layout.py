@@ -95,6 +95,11 @@ def part_paths(output: Path, dataset: str) -> list[str]:
     return sorted(str(p.relative_to(output)) for p in (output / dataset).glob(pattern))
 
 
+def older_layout(output: Path) -> list[Path]:
+    """Parts of an older docpipe: straight in `documents/` or `entities/`, not in a month."""
+    return sorted(p for d in MONTHLY for p in (output / d).glob(f"{PART_PREFIX}*{PART_SUFFIX}"))
+
+
 def read_dataset(
     output: Path, dataset: str, columns: list[str] | None = None, parts: list[str] | None = None
 ) -> pa.Table:

@@ -30,6 +30,7 @@ from tasks.layout import (
     STATE,
     TEMPORARY_SUFFIX,
     mentions_of,
+    older_layout,
     part_file_name,
     part_paths,
     read_dataset,
@@ -68,6 +69,11 @@ def plan_inputs(locations: list[str], output: Path, max_documents: int | None = 
     processed it. URLs are always processed: a conditional request tells. Past
     `max_documents` inputs to process, the rest are deferred to the next run.
     """
+    if older := older_layout(output):
+        raise ValueError(
+            f"{output} was written by an older docpipe ({older[0].relative_to(output)} is not in "
+            "a published_month= folder): run once with --full-refresh to rebuild it"
+        )
     known = read_inputs(output, [loc for loc in locations if not is_url(loc)])
     todo: list[str] = []
     unchanged: list[str] = []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from schemas.models import Reject
 from tasks.export import export_batch
 from tasks.layout import read_dataset, write_atomically
@@ -116,3 +118,12 @@ def test_finalize_mends_what_a_crash_left(tmp_path: Path) -> None:
     assert read_dataset(tmp_path, "rejects")["source"].to_pylist() == ["file:///bad.txt"]
     assert read_dataset(tmp_path, "entities")["text"].to_pylist() == ["China", "Russia"]
     assert finalize_output(tmp_path) == []  # settled
+
+
+def test_an_output_of_an_older_docpipe_is_refused_with_the_way_out(tmp_path: Path) -> None:
+    (tmp_path / "documents").mkdir()
+    (tmp_path / "documents" / "part-old.parquet").write_bytes(b"PAR1")
+    with pytest.raises(ValueError, match=r"older docpipe .* run once with --full-refresh"):
+        plan_inputs(["/page.txt"], tmp_path)
+    assert reset_output(tmp_path) == ["documents"]
+    assert plan_inputs(["/page.txt"], tmp_path).todo == ["/page.txt"]
