@@ -4,9 +4,9 @@ size, so that a query opens a few files per month however many runs wrote it.
 Each month's documents (with their mentions, under the same name) and the rejects are merged
 in runs of parts up to `TARGET_BYTES`. Compaction holds the output alone, as a run does
 (`tasks.lock`), and first settles what a crash may have left (finalize). A merged part is
-written, entities first, before its inputs go, documents before their mentions: killed at any
-moment, the output holds each row once or twice, and the next finalize (of a run or of
-`docpipe compact`) keeps one.
+written, entities first, beside the parts it merges, and finalize then removes those, documents
+before their mentions: killed at any moment, the output holds each row once or twice, and the
+next finalize (of a run or of `docpipe compact`) keeps one.
 """
 
 from __future__ import annotations
@@ -21,18 +21,15 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.common import RETRY_OPTIONS
-from tasks.entity_index import no_pairs, update_index
 from tasks.layout import (
     mentions_of,
     part_file_name,
     part_paths,
-    read_manifest,
     write_atomically,
-    write_manifest,
 )
 from tasks.lock import hold
-from tasks.output import finalize_output, source_keys
-from tasks.state import compact_state, record_sources
+from tasks.output import finalize_output
+from tasks.state import compact_state
 
 # A merged part grows up to about this size on disk (Parquet readers like 100 MB-1 GB files).
 TARGET_BYTES = 128 * 1024 * 1024
@@ -46,29 +43,18 @@ class Compaction(NamedTuple):
 
 
 def compact_output(output: Path, wait_seconds: float = 0.0) -> Compaction:
-    """Merge each partition's small parts; returns the part counts per dataset."""
+    """Merge each partition's small parts; returns the part counts per dataset.
+
+    The merged parts are written beside the parts they merge, then finalize settles them as it
+    settles a run's: their rows replace the same rows in the merged parts, which go (the
+    source index, the manifest and the entity index follow by the same crash-tested path)."""
     with hold(output, wait_seconds, "docpipe compact"):
         finalize_output(output)
         before = _part_counts(output)
-        merged: dict[str, str] = {}  # documents unit -> the unit it went into
-        written: list[str] = []
-        manifest = read_manifest(output)
         for dataset in ("documents", "rejects"):
             for group in _groups(output, dataset):
-                part = _merge(output, group)
-                written.append(part)
-                for old in group:
-                    manifest.pop(old)
-                    manifest.pop(mentions_of(old) or "", None)
-                    if dataset == "documents":
-                        merged[old.split("/", 1)[1]] = part.split("/", 1)[1]
-                for new in (part, mentions_of(part)):
-                    if new and (output / new).exists():
-                        manifest[new] = pq.read_metadata(output / new).num_rows
-        if written:
-            record_sources(output, pa.concat_tables(source_keys(output, part) for part in written))
-            write_manifest(output, manifest)
-            update_index(output, dict(merged), no_pairs())
+                _write_merged(output, group)
+        finalize_output(output)
         compact_state(output)
         return Compaction(before, _part_counts(output))
 
@@ -100,19 +86,14 @@ def _groups(output: Path, dataset: str) -> Iterator[list[str]]:
             yield group
 
 
-def _merge(output: Path, group: list[str]) -> str:
-    """Write the group's rows as one part (mentions first), then remove the group's parts."""
+def _write_merged(output: Path, group: list[str]) -> None:
+    """The group's rows as one part, its mentions first (under the same name)."""
     part = str(Path(group[0]).parent / part_file_name(group))
     mentions = [m for m in map(mentions_of, group) if m and (output / m).exists()]
     merged_mentions = mentions_of(part)
     if mentions and merged_mentions:
         write_atomically(_batched(output, mentions), output / merged_mentions)
     write_atomically(_batched(output, group), output / part)
-    for old in group:
-        for path in (old, mentions_of(old)):
-            if path and (output / path).exists():
-                (output / path).unlink()
-    return part
 
 
 def _batched(output: Path, parts: list[str]) -> Iterator[pa.Table]:

@@ -51,9 +51,10 @@ def export_batch(documents: list[Document], rejects: list[Reject], output: Path)
 
     Entity mentions are written before their documents, so a document row on disk always has
     its mentions beside it (the next run skips a document it finds). A part that is already
-    there is only touched: its name is the hash of its content, and the newest part of a
-    source is the one `tasks.output.finalize_output` keeps.
+    there is only touched: its name is the hash of its content, and the run's parts are the
+    ones `tasks.output.finalize_output` keeps for their sources.
     """
+    rejects = _one_row_per_source(documents, rejects)
     name = part_file_name(documents, rejects)
     tables = batch_tables(documents, rejects)
     parts = []
@@ -69,6 +70,19 @@ def export_batch(documents: list[Document], rejects: list[Reject], output: Path)
             write_atomically(tables[folder], path)
         parts.append(f"{folder}/{name}")
     return parts
+
+
+def _one_row_per_source(documents: list[Document], rejects: list[Reject]) -> list[Reject]:
+    """The rejects of sources the batch holds no row of yet: fetch rejects a repeated source
+    (`duplicate_source`, counted in its log) under the source of the copy it keeps, and the
+    output keeps one row per source, that copy's."""
+    seen = {document.source for document in documents}
+    kept = []
+    for reject in rejects:
+        if reject.source not in seen:
+            seen.add(reject.source)
+            kept.append(reject)
+    return kept
 
 
 @task(

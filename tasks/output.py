@@ -1,7 +1,7 @@
 """A run against the output: what to process, and how the run's parts join what is there.
 
 Runs are incremental. `plan_inputs` skips files unchanged since the run that processed them
-(size and modification time, kept in `OUT/_state/inputs.parquet`), fetch drops documents whose
+(size and modification time, kept in `OUT/_state/inputs/`), fetch drops documents whose
 content is already in `documents/`, and `finalize_output` makes a run's new rows replace the
 older rows of the same sources, so the datasets keep one row per document.
 """
@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter
+from collections.abc import Iterable
+from itertools import count
 from pathlib import Path
 from typing import NamedTuple
 
@@ -113,68 +115,65 @@ def _newest_first(output: Path, part: str) -> tuple[int, str]:
     return -(output / part).stat().st_mtime_ns, part
 
 
-def finalize_output(output: Path) -> list[str]:
+def finalize_output(output: Path, touched: Iterable[str] = ()) -> dict[str, str | None]:
     """Keep one row per input across the whole output, the newest; remove temporary files;
     bring the manifest, the source index and the entity index up to date.
 
-    The parts on disk that the manifest does not list are new: this run's, or what a crash
-    left. Their documents and rejects replace the rows of the same source in the settled
-    parts (found through the source index, `tasks.state`, not by reading the output) and in
-    older new parts (the newest part wins: export touches a part it finds already written).
-    A part that loses rows is rewritten under a new name, entities first, then documents or
-    rejects, then the old files go: a crash leaves rows twice or orphaned, never lost, and the
-    next finalize settles them. The manifest is written last. Returns the parts rewritten or
-    removed.
+    The parts on disk that the manifest does not list are new: a run's (or a compaction's),
+    or what a crash left; so are the `touched` ones, parts a run found already written. Their
+    documents and rejects replace the rows of the same source in the settled parts (found
+    through the source index, `tasks.state`, not by reading the output) and in older new
+    parts (the last written wins). A part that loses rows is rewritten under a new name,
+    entities first, then documents or rejects, then the old files go: a crash leaves rows
+    twice or orphaned, never lost, and the next finalize settles them. The manifest is written
+    last. Returns the parts rewritten or removed, with their new name (None: removed).
     """
     manifest = read_manifest(output)
     on_disk = {part for dataset in OUTPUT_SCHEMAS for part in part_paths(output, dataset)}
-    changed = []
+    moved: dict[str, str | None] = {}
     documents = {mentions_of(part) for part in on_disk}
     for part in sorted(on_disk):  # mentions whose document part never came or went
         if part.startswith("entities/") and part not in documents:
             (output / part).unlink()
-            on_disk.discard(part)
-            changed.append(part)
-    settled = {part: rows for part, rows in manifest.items() if part in on_disk}
-    new = sorted(on_disk - manifest.keys(), key=lambda part: _newest_first(output, part))
-    keyed = [part for part in new if not part.startswith("entities/")]
+            moved[part] = None
+    on_disk -= moved.keys()
+    settled = {p: rows for p, rows in manifest.items() if p in on_disk and p not in touched}
+    new = sorted(on_disk - settled.keys(), key=lambda part: _newest_first(output, part))
     stale: dict[str, set[str]] = {}  # part -> the doc_ids of its rows that newer rows replace
     seen: set[str] = set()
-    for part in keyed:
-        for doc_id in source_keys(output, part)["doc_id"].to_pylist():
-            if doc_id in seen:
-                stale.setdefault(part, set()).add(doc_id)
-            seen.add(doc_id)
+    for part in new:
+        if not part.startswith("entities/"):
+            ids = set(_source_keys(output, part)["doc_id"].to_pylist())
+            if ids & seen:
+                stale[part] = ids & seen
+            seen |= ids
     older = placed(output, seen, set(settled))
     for part, doc_id in zip(older["part"].to_pylist(), older["doc_id"].to_pylist(), strict=True):
         stale.setdefault(part, set()).add(doc_id)
     renamed: dict[str, str | None] = {}  # documents units rewritten: old -> new (None: empty)
     dropped = [no_pairs()]
-    fresh = {part for part in new if part not in stale}
+    taken = set(on_disk)  # names a rewrite may not write to: another part's rows are there
     for part, doc_ids in sorted(stale.items()):
-        kept, gone = _rewrite(output, part, doc_ids)
-        unit = _unit(part)[1]
+        replaced, gone = _rewrite(output, part, doc_ids, taken)
+        moved.update(replaced)
+        taken.update(new for new in replaced.values() if new)
         if mentions_of(part):
-            renamed[unit] = _unit(kept)[1] if kept else None
+            unit, now = _unit(part)[1], replaced[part]
+            renamed[unit] = _unit(now)[1] if now else None
             dropped.append(
                 gone.append_column("part", pa.array([unit] * gone.num_rows, pa.string()))
             )
-        for old, new_part in ((part, kept), (mentions_of(part), kept and mentions_of(kept))):
-            if old in on_disk:
-                changed.append(old)
-                settled.pop(old, None)
-                fresh.discard(old)
-            if new_part and (output / new_part).exists():
-                fresh.add(new_part)
-    keyed_fresh = [part for part in sorted(fresh) if not part.startswith("entities/")]
-    if keyed_fresh:
-        record_sources(output, pa.concat_tables(source_keys(output, p) for p in keyed_fresh))
+    settled = {part: rows for part, rows in settled.items() if part not in moved}
+    fresh = sorted({p for p in new if p not in moved} | {p for p in moved.values() if p})
+    keyed = [part for part in fresh if not part.startswith("entities/")]
+    if keyed:
+        record_sources(output, pa.concat_tables(_source_keys(output, part) for part in keyed))
     for dataset in (*OUTPUT_SCHEMAS, STATE, ENTITY_INDEX):
         for leftover in (output / dataset).rglob(f"*{TEMPORARY_SUFFIX}"):
             leftover.unlink()
     write_manifest(output, {**settled, **{part: _rows(output, part) for part in fresh}})
     update_index(output, renamed, pa.concat_tables(dropped))
-    return changed
+    return moved
 
 
 def _rows(output: Path, part: str) -> int:
@@ -182,7 +181,7 @@ def _rows(output: Path, part: str) -> int:
     return rows
 
 
-def source_keys(output: Path, part: str) -> pa.Table:
+def _source_keys(output: Path, part: str) -> pa.Table:
     """The part's rows as the source index holds them: doc_id, source, content hash, part."""
     documents = _unit(part)[0] == "documents"
     table = pq.read_table(output / part, columns=["source", "content_sha256"][: 1 + documents])
@@ -203,31 +202,41 @@ def _doc_ids(table: pa.Table) -> pa.Array:
     return pa.array([doc_id_for(source) for source in table["source"].to_pylist()], pa.string())
 
 
-def _rewrite(output: Path, part: str, doc_ids: set[str]) -> tuple[str | None, pa.Table]:
+def _rewrite(
+    output: Path, part: str, doc_ids: set[str], taken: set[str]
+) -> tuple[dict[str, str | None], pa.Table]:
     """Write the part's rows but those of `doc_ids` under a new name (a documents part with
-    its mentions, entities first), then remove the old files. Returns the new part (None if
-    nothing is left) and the (name, document) pairs of the mentions that went."""
-    dataset, unit = _unit(part)
+    its mentions, entities first), then remove the old files. Returns each old file's new
+    part (None: nothing left) and the (name, document) pairs of the mentions that went.
+
+    The name is the hash of what the part keeps, unless a part of that name is `taken` (a
+    re-exported batch rewritten as before, or a crashed rewrite's): then the next free one."""
+    unit = _unit(part)[1]
     table = pq.read_table(output / part)
     leaving = pc.is_in(_doc_ids(table), value_set=pa.array(sorted(doc_ids), pa.string()))
-    kept = {dataset: table.filter(pc.invert(leaving))}
+    kept = {part: table.filter(pc.invert(leaving))}
     gone = no_pairs().drop_columns(["part"])
-    mentions = output / "entities" / unit
-    if dataset == "documents" and mentions.exists():
-        entities = pq.read_table(mentions)
+    mentions = mentions_of(part)
+    if mentions and (output / mentions).exists():
+        entities = pq.read_table(output / mentions)
         departing = pc.is_in(entities["doc_id"], value_set=table.filter(leaving)["doc_id"])
-        kept["entities"] = entities.filter(pc.invert(departing))
+        kept = {mentions: entities.filter(pc.invert(departing)), **kept}  # mentions first
         gone = pairs(entities.filter(departing), table.filter(leaving))
-    kept_sources = sorted(kept[dataset]["source"].to_pylist())
-    new_unit = str(Path(unit).with_name(part_file_name(unit, kept_sources)))
-    for name in ("entities", dataset):
-        if name in kept and kept[name].num_rows and kept[dataset].num_rows:
-            write_atomically(kept[name], output / name / new_unit)
-    for name in (dataset, "entities"):
-        old = output / name / unit
-        if name in kept and old.exists() and new_unit != unit:
-            old.unlink()
-    return (f"{dataset}/{new_unit}" if kept[dataset].num_rows else None), gone
+    sources = sorted(kept[part]["source"].to_pylist())
+    name = next(
+        name
+        for name in (part_file_name(unit, sources, attempt) for attempt in count())
+        if not any(str(Path(old).with_name(name)) in taken for old in kept)
+    )
+    moved: dict[str, str | None] = {}
+    for old, rows in kept.items():
+        new = str(Path(old).with_name(name)) if kept[part].num_rows else None
+        if new and rows.num_rows:
+            write_atomically(rows, output / new)
+        moved[old] = new if new and rows.num_rows else None
+    for old in reversed(kept):  # documents (or rejects) first: mentions never outlive them
+        (output / old).unlink()
+    return moved, gone
 
 
 def _by_dataset(parts: set[str]) -> dict[str, list[str]]:
@@ -294,9 +303,10 @@ def finalize(
     failed: int,
 ) -> RunSummary:
     """Merge the run's parts into the output, remember its inputs, and summarise the run."""
-    replaced = finalize_output(output)
+    moved = finalize_output(output, new_parts)
     record_inputs(output, fingerprints)
     fold_memory(output)
-    if replaced:
-        get_run_logger().info("replaced older rows of re-processed sources in %s", replaced)
-    return summarize(output, new_parts, unchanged, deferred, failed)
+    if moved:
+        get_run_logger().info("rewrote the parts that held older rows: %s", moved)
+    written = {moved.get(part, part) for part in new_parts}
+    return summarize(output, {part for part in written if part}, unchanged, deferred, failed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -224,6 +225,24 @@ def test_max_documents_leaves_the_rest_for_the_next_run(tmp_path: Path) -> None:
     second, _ = run([tmp_path / "in"], tmp_path / "out", limits={"max_documents": 2})
     counts = {"documents": 1, "unchanged": 2, "deferred": 0}
     assert summary_of(second).model_dump(include=set(counts)) == counts
+
+
+def test_a_source_repeated_in_a_batch_keeps_its_first_copy(tmp_path: Path) -> None:
+    lines = tmp_path / "repeated.jsonl"
+    copies = [
+        f"Copy {n}: the harbour in Busan reopened on Monday, officials said." for n in (1, 2, 3)
+    ]
+    url = "https://example.org/harbour"
+    lines.write_text("".join(json.dumps({"url": url, "text": text}) + "\n" for text in copies))
+    output = tmp_path / "out"
+    state, _ = run([lines], output)
+    assert summary_of(state).model_dump(include={"documents", "rejects"}) == {
+        "documents": 1,
+        "rejects": 0,
+    }
+    assert [(row["source"], row["text"]) for row in rows(output, "documents")] == [(url, copies[0])]
+    assert rows(output, "rejects") == []
+    assert verify_output(output).problems == []
 
 
 def test_a_run_waits_for_the_output_and_refuses_clearly_when_it_stays_busy(

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from schemas.models import Reject
+from schemas.models import Document, Reject
+from tasks.common import doc_id_for
 from tasks.export import export_batch
 from tasks.layout import read_dataset, write_atomically
 from tasks.output import (
@@ -53,7 +54,7 @@ def test_max_documents_defers_the_rest_to_the_next_run(tmp_path: Path) -> None:
 def test_newer_rows_replace_older_rows_of_the_same_source(tmp_path: Path) -> None:
     documents, rejects = make_batch(title="First title")
     first = set(export_batch(documents, rejects, tmp_path))
-    assert finalize_output(tmp_path) == []
+    assert finalize_output(tmp_path) == {}
 
     # The document changed; the file that was rejected now works and is a document.
     changed = [documents[0].model_copy(update={"title": "Second title"})]
@@ -117,7 +118,7 @@ def test_finalize_mends_what_a_crash_left(tmp_path: Path) -> None:
     assert sorted((r["source"], r["title"]) for r in rows) == [("file:///page.txt", "New title")]
     assert read_dataset(tmp_path, "rejects")["source"].to_pylist() == ["file:///bad.txt"]
     assert read_dataset(tmp_path, "entities")["text"].to_pylist() == ["China", "Russia"]
-    assert finalize_output(tmp_path) == []  # settled
+    assert finalize_output(tmp_path) == {}  # settled
 
 
 def test_an_output_of_an_older_docpipe_is_refused_with_the_way_out(tmp_path: Path) -> None:
@@ -127,3 +128,70 @@ def test_an_output_of_an_older_docpipe_is_refused_with_the_way_out(tmp_path: Pat
         plan_inputs(["/page.txt"], tmp_path)
     assert reset_output(tmp_path) == ["documents"]
     assert plan_inputs(["/page.txt"], tmp_path).todo == ["/page.txt"]
+
+
+def test_a_batch_keeps_one_row_per_source_the_documents(tmp_path: Path) -> None:
+    documents, _ = make_batch()
+    repeated = Reject(
+        source=documents[0].source, stage="fetch", reason="duplicate_source", detail="twice"
+    )
+    export_batch(documents, [repeated, repeated.model_copy(update={"detail": "thrice"})], tmp_path)
+    finalize_output(tmp_path)
+
+    assert [row["source"] for row in read_dataset(tmp_path, "documents").to_pylist()] == [
+        documents[0].source
+    ]
+    assert read_dataset(tmp_path, "rejects").num_rows == 0
+    assert verify_output(tmp_path).problems == []
+
+
+def test_the_runs_own_parts_win_even_when_they_were_already_there(tmp_path: Path) -> None:
+    """A run whose batch is the same as a settled one finds its parts on disk; they still
+    replace what a crashed run left in between."""
+    documents, rejects = make_batch()
+    as_reject = Reject(source=documents[0].source, stage="clean", reason="empty", detail="x")
+    settled = export_batch([], [as_reject], tmp_path)
+    finalize_output(tmp_path)
+    export_batch(documents, rejects, tmp_path)  # a run killed before its finalize
+    again = export_batch([], [as_reject], tmp_path)  # the next run: the same batch as before
+    assert again == settled
+
+    finalize_output(tmp_path, again)
+
+    assert read_dataset(tmp_path, "documents").num_rows == 0
+    assert sorted(read_dataset(tmp_path, "rejects")["source"].to_pylist()) == sorted(
+        [documents[0].source, rejects[0].source]
+    )
+    assert verify_output(tmp_path).problems == []
+
+
+def _documents(sources: list[str], version: int) -> list[Document]:
+    template = make_batch()[0][0]
+    return [
+        template.model_copy(
+            update={"source": source, "doc_id": doc_id_for(source), "title": f"v{version}"}
+        )
+        for source in sources
+    ]
+
+
+def test_a_rewrite_never_writes_over_another_part_of_the_same_name(tmp_path: Path) -> None:
+    """A batch exported again after its part was rewritten is rewritten the same way: the
+    name of the earlier rewrite, still settled, is taken, and neither copy's rows are lost."""
+    first = _documents(["s1", "s2", "s3"], 1)
+    again = _documents(["s0", "s2", "s5"], 2)
+    export_batch(first, [], tmp_path)
+    finalize_output(tmp_path)
+    newest = _documents(["s1", "s2", "s3"], 3)
+    export_batch(again, [], tmp_path)
+    export_batch(newest, [], tmp_path)
+    finalize_output(tmp_path)  # `again` loses s2: rewritten to (s0, s5)
+    touched = export_batch(again, [], tmp_path) + export_batch(newest, [], tmp_path)  # rerun
+
+    finalize_output(tmp_path, touched)
+
+    titles = {
+        row["source"]: row["title"] for row in read_dataset(tmp_path, "documents").to_pylist()
+    }
+    assert titles == {"s0": "v2", "s1": "v3", "s2": "v3", "s3": "v3", "s5": "v2"}
+    assert verify_output(tmp_path).problems == []
