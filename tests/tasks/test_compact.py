@@ -4,11 +4,9 @@ between runs and compaction; runs into a large output read only what they change
 from __future__ import annotations
 
 import json
-import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pyarrow.compute as pc
 import pytest
@@ -24,6 +22,7 @@ from tasks.verify import verify_output
 from tests.data.archive import MONTHS, build_archive, daily_runs
 from tests.data.batches import make_batch
 from tests.flows.runs import rows
+from tests.tasks.conftest import Crash
 
 
 def contents(output: Path) -> dict[str, list[str]]:
@@ -46,38 +45,6 @@ def test_compaction_leaves_a_part_per_month_and_every_row_once(tmp_path: Path) -
     assert contents(tmp_path) == before
     daily_runs(tmp_path, 2)  # runs go on into a compacted output
     assert verify_output(tmp_path).problems == []
-
-
-class Crash(Exception):
-    """A simulated kill at a write's rename or an unlink."""
-
-
-@pytest.fixture
-def crash_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int], None]]:
-    """Make the n-th rename-into-place or unlink from now on raise `Crash` (before it acts)."""
-    calls = {"left": -1}
-    replace, unlink = os.replace, Path.unlink
-
-    def arm(n: int) -> None:
-        calls["left"] = n
-
-    def tick() -> None:
-        calls["left"] -= 1
-        if calls["left"] == 0:
-            raise Crash
-
-    def crashing_replace(*args: Any, **kwargs: Any) -> None:
-        tick()
-        replace(*args, **kwargs)
-
-    def crashing_unlink(self: Path, *args: Any, **kwargs: Any) -> None:
-        tick()
-        unlink(self, *args, **kwargs)
-
-    monkeypatch.setattr(os, "replace", crashing_replace)
-    monkeypatch.setattr(Path, "unlink", crashing_unlink)
-    yield arm
-    calls["left"] = -1
 
 
 def test_a_crash_at_any_write_or_unlink_of_compaction_loses_nothing(
