@@ -72,12 +72,20 @@ def _named_columns(table: pa.Table, names: dict[str, str]) -> pa.Table:
 
 
 def pairs_of_parts(output: Path, names: set[str]) -> pa.Table:
-    """The pairs of the given parts, as on disk."""
-    if not names:
-        return _empty_pairs()
-    entities = _read(output, "entities", names, ["doc_id", *KEY, "kind", "start"])
-    documents = _read(output, "documents", names, ["doc_id", "published_at"])
-    return pairs(entities, documents)
+    """The pairs of the given parts, as on disk, read a part at a time (pairs are fewer than
+    mentions)."""
+    return pa.concat_tables(
+        [
+            _empty_pairs(),
+            *(
+                pairs(
+                    _read(output, "entities", {name}, ["doc_id", *KEY, "kind", "start"]),
+                    _read(output, "documents", {name}, ["doc_id", "published_at"]),
+                )
+                for name in sorted(names)
+            ),
+        ]
+    )
 
 
 def _read(output: Path, dataset: str, names: set[str], columns: list[str]) -> pa.Table:

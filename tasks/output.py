@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections import Counter
 from collections.abc import Iterable
 from itertools import count
 from pathlib import Path
@@ -45,6 +44,7 @@ from tasks.site_furniture import fold_memory
 from tasks.state import Fingerprint, placed, read_inputs, record_inputs, record_sources
 
 TOP_ENTITIES = 10
+_COUNTS = pa.schema([("canonical", pa.string()), ("label", pa.string()), ("mentions", pa.int64())])
 # Bookkeeping that a full refresh clears along with the datasets.
 _BOOKKEEPING = (STATE, "_http", "_downloads", ENTITY_INDEX)
 
@@ -248,6 +248,24 @@ def _counts(table: pa.Table, column: str) -> dict[str, int]:
     return dict(sorted((row["values"], row["counts"]) for row in counts))
 
 
+def _top_entities(output: Path, parts: list[str]) -> list[tuple[str, str, int]]:
+    """The most mentioned names of the parts, counted a part at a time (a run's mentions can
+    be millions)."""
+    name = ["canonical", "label"]
+    counted = [pa.table({"canonical": [], "label": [], "mentions": []}).cast(_COUNTS)]
+    for part in parts:
+        entities = pq.read_table(output / part, columns=[*name, "kind"])
+        named = entities.filter(pc.equal(entities["kind"], EntityKind.NAME.value))
+        by_name = named.group_by(name).aggregate([("kind", "count")])
+        counted.append(by_name.rename_columns([*name, "mentions"]).cast(_COUNTS))
+    total = pa.concat_tables(counted).group_by(name).aggregate([("mentions", "sum")])
+    top = total.sort_by([("mentions_sum", "descending"), ("canonical", "ascending")])
+    return [
+        (row["canonical"], row["label"], row["mentions_sum"])
+        for row in top[:TOP_ENTITIES].to_pylist()
+    ]
+
+
 def summarize(
     output: Path, new_parts: set[str], unchanged: int, deferred: int = 0, failed: int = 0
 ) -> RunSummary:
@@ -255,9 +273,6 @@ def summarize(
     parts = _by_dataset(new_parts)
     documents = read_dataset(output, "documents", ["language"], parts["documents"])
     rejects = read_dataset(output, "rejects", ["reason"], parts["rejects"])
-    entities = read_dataset(output, "entities", ["canonical", "label", "kind"], parts["entities"])
-    named = entities.filter(pc.equal(entities["kind"], EntityKind.NAME.value))
-    mentions = Counter(zip(named["canonical"].to_pylist(), named["label"].to_pylist(), strict=True))
     return RunSummary(
         output=str(output),
         inputs=documents.num_rows + rejects.num_rows + unchanged + deferred + failed,
@@ -268,7 +283,7 @@ def summarize(
         failed=failed,
         rejects_by_reason=_counts(rejects, "reason"),
         documents_by_language=_counts(documents, "language"),
-        top_entities=[(text, label, n) for (text, label), n in mentions.most_common(TOP_ENTITIES)],
+        top_entities=_top_entities(output, parts["entities"]),
         total_documents=total_rows(output, "documents"),
         total_rejects=total_rows(output, "rejects"),
     )

@@ -23,6 +23,7 @@ from tasks.layout import PART_SUFFIX, TEMPORARY_SUFFIX, write_atomically
 
 # Rows per row group: a lookup of one key reads at most this many rows of a file.
 ROW_GROUP_ROWS = 1024
+GROUPS_READ = 16  # row groups read at once, then filtered to the keys asked for
 SEQUENCE = "sequence"  # the column a lookup adds: the number of the file a row came from
 _NAME = re.compile(r"^(\d{10})-[0-9a-f]{16}" + re.escape(PART_SUFFIX) + "$")
 
