@@ -6,7 +6,8 @@ libraries (the page-dump cleaner, langdetect, the same spaCy model and component
 Parquet), in the same number of processes, with no Prefect and no pydantic. Peak RSS is the
 largest sum over the process tree (the Prefect API server excluded) seen while a run goes.
 
-    python -m tests.bench.run [--documents 1000] [--words 500] [--skip-memory] [--skip-dask]
+    python -m tests.bench.run [--documents 1000] [--words 500] [--batch-size 200]
+        [--skip-memory] [--memory-documents 1000] [--skip-dask]
 """
 
 from __future__ import annotations
@@ -182,6 +183,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--memory-documents", type=int, default=1000)
     options = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="docpipe-bench-"))
@@ -322,27 +324,36 @@ def _entities(paths: list[str]) -> None:
     )
 
 
-def _memory(work: Path, options: argparse.Namespace) -> None:
-    """Each size as its own `docpipe run` process, as a user runs it: nothing carried over."""
+def _docpipe(*arguments: str) -> dict[str, float]:
+    """One `docpipe` command as its own process, as a user runs it: nothing carried over
+    from this one. Its wall time and the peak RSS of its process tree."""
     from prefect.settings import PREFECT_API_URL
 
+    environment = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    command = [str(Path(sys.executable).with_name("docpipe")), *arguments]
+    start = time.perf_counter()
+    run = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
+    with PeakMemory(psutil.Process(run.pid)) as memory:
+        if run.wait() != 0:
+            raise SystemExit(f"{' '.join(command)} failed")
+    return {"seconds": time.perf_counter() - start, "peak_mb": memory.peak / 2**20}
+
+
+def _docpipe_run(corpus: Path, output: Path, batch_size: int) -> dict[str, float]:
+    """`docpipe run` of a corpus into an output, as `_docpipe` measures it."""
+    return _docpipe("run", str(corpus), "--output", str(output), "--batch-size", str(batch_size))
+
+
+def _memory(work: Path, options: argparse.Namespace) -> None:
+    """Each size as its own `docpipe run` process: memory must not grow with the corpus."""
     from tests.bench.corpus import write_corpus
 
-    small = max(options.documents // 10, options.batch_size)
-    environment = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    small = options.memory_documents
     peaks = []
     for size in (small, small * 10):
         corpus = write_corpus(work / f"memory-{size}", size, options.words, seed=size)
         output = work / f"memory-out-{size}"
-        docpipe = str(Path(sys.executable).with_name("docpipe"))
-        command = [docpipe, "run", str(corpus), "--output", str(output)]
-        command += ["--batch-size", str(options.batch_size)]
-        start = time.perf_counter()
-        run = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
-        with PeakMemory(psutil.Process(run.pid)) as memory:
-            if run.wait() != 0:
-                raise SystemExit(f"docpipe run over {size} documents failed")
-        figures = {"seconds": time.perf_counter() - start, "peak_mb": memory.peak / 2**20}
+        figures = _docpipe_run(corpus, output, options.batch_size)
         report(f"docpipe run, {size} documents", total_rows(output, "documents"), figures)
         peaks.append(figures["peak_mb"])
     print(f"  peak memory at 10x the documents: {peaks[1] / peaks[0]:.2f}x (target <= 1.2x)")
