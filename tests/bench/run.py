@@ -1,12 +1,14 @@
 """`make bench`: docpipe against a bare floor, the language stage against langdetect alone,
-memory at two corpus sizes, Dask 1 vs 2 workers.
+memory at two corpus sizes, Dask 1 vs 2 workers, a run into an archive of a million documents.
 
 The floor is a plain Python loop over the same batches doing the same stages with the same
 libraries (the page-dump cleaner, langdetect, the same spaCy model and components, pyarrow
 Parquet), in the same number of processes, with no Prefect and no pydantic. Peak RSS is the
 largest sum over the process tree (the Prefect API server excluded) seen while a run goes.
 
-    python -m tests.bench.run [--documents 1000] [--words 500] [--skip-memory] [--skip-dask]
+    python -m tests.bench.run [--documents 1000] [--words 500] [--batch-size 200]
+        [--skip-memory] [--memory-documents 1000] [--skip-dask]
+        [--skip-archive] [--archive-documents 1000000]
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from schemas.run import DEFAULT_BATCH_SIZE, RunSummary
 from tasks.layout import total_rows
 
 _SERVER_MARKERS = ("prefect server", "uvicorn", "prefect.server")
+ARCHIVE_RUN = 200  # new pages in a run into the archive: a day's crawl
+ARCHIVE_TURNS = 3  # runs into each output, taking turns
 
 
 class PeakMemory:
@@ -182,6 +186,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--memory-documents", type=int, default=1000)
+    parser.add_argument("--skip-archive", action="store_true")
+    parser.add_argument("--archive-documents", type=int, default=1_000_000)
     options = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="docpipe-bench-"))
@@ -216,6 +223,8 @@ def main() -> None:
             _memory(work, options)
         if not options.skip_dask:
             _dask(work, options)
+        if not options.skip_archive:
+            _archive(work, options)
     # Last: they load lingua and spaCy into this process, which the figures above measure.
     _language(paths)
     _entities(paths)
@@ -322,30 +331,88 @@ def _entities(paths: list[str]) -> None:
     )
 
 
-def _memory(work: Path, options: argparse.Namespace) -> None:
-    """Each size as its own `docpipe run` process, as a user runs it: nothing carried over."""
+def _docpipe(*arguments: str) -> dict[str, float]:
+    """One `docpipe` command as its own process, as a user runs it: nothing carried over
+    from this one. Its wall time and the peak RSS of its process tree."""
     from prefect.settings import PREFECT_API_URL
 
+    environment = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    command = [str(Path(sys.executable).with_name("docpipe")), *arguments]
+    start = time.perf_counter()
+    run = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
+    with PeakMemory(psutil.Process(run.pid)) as memory:
+        if run.wait() != 0:
+            raise SystemExit(f"{' '.join(command)} failed")
+    return {"seconds": time.perf_counter() - start, "peak_mb": memory.peak / 2**20}
+
+
+def _docpipe_run(corpus: Path, output: Path, batch_size: int) -> dict[str, float]:
+    """`docpipe run` of a corpus into an output, as `_docpipe` measures it."""
+    return _docpipe("run", str(corpus), "--output", str(output), "--batch-size", str(batch_size))
+
+
+def _memory(work: Path, options: argparse.Namespace) -> None:
+    """Each size as its own `docpipe run` process: memory must not grow with the corpus."""
     from tests.bench.corpus import write_corpus
 
-    small = max(options.documents // 10, options.batch_size)
-    environment = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    small = options.memory_documents
     peaks = []
     for size in (small, small * 10):
         corpus = write_corpus(work / f"memory-{size}", size, options.words, seed=size)
         output = work / f"memory-out-{size}"
-        docpipe = str(Path(sys.executable).with_name("docpipe"))
-        command = [docpipe, "run", str(corpus), "--output", str(output)]
-        command += ["--batch-size", str(options.batch_size)]
-        start = time.perf_counter()
-        run = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
-        with PeakMemory(psutil.Process(run.pid)) as memory:
-            if run.wait() != 0:
-                raise SystemExit(f"docpipe run over {size} documents failed")
-        figures = {"seconds": time.perf_counter() - start, "peak_mb": memory.peak / 2**20}
+        figures = _docpipe_run(corpus, output, options.batch_size)
         report(f"docpipe run, {size} documents", total_rows(output, "documents"), figures)
         peaks.append(figures["peak_mb"])
     print(f"  peak memory at 10x the documents: {peaks[1] / peaks[0]:.2f}x (target <= 1.2x)")
+
+
+def _archive(work: Path, options: argparse.Namespace) -> None:
+    """The same new pages into an empty output and into an archive of a million documents
+    (#15): a run reads only its own keys of the output, so the archive's size must not show
+    in its time or memory. Taking turns, best wall time and highest peak of each: one run's
+    time varies by a third on a shared machine."""
+    from tests.bench.corpus import write_corpus
+    from tests.data.archive import build_archive
+
+    archive = work / "archive"
+    start = time.perf_counter()
+    build_archive(archive, options.archive_documents)
+    print(
+        f"  synthetic archive of {options.archive_documents} documents built in "
+        f"{time.perf_counter() - start:.1f} s",
+        flush=True,
+    )
+    runs: dict[str, list[dict[str, float]]] = {"into an empty output": [], "into the archive": []}
+    for turn in range(ARCHIVE_TURNS):
+        for name, output in zip(runs, (work / f"archive-empty-{turn}", archive), strict=True):
+            # The same pages under another path each time: no stage result cached.
+            pages = work / f"archive-pages-{turn}-{output.name}"
+            corpus = write_corpus(pages, ARCHIVE_RUN, options.words)
+            held = total_rows(output, "documents")
+            runs[name].append(_docpipe_run(corpus, output, options.batch_size))
+            if (total := total_rows(output, "documents")) != held + ARCHIVE_RUN:
+                raise SystemExit(f"{output} holds {total} documents, not {held + ARCHIVE_RUN}")
+    best = {
+        name: {
+            "seconds": min(r["seconds"] for r in each),
+            "peak_mb": max(r["peak_mb"] for r in each),
+        }
+        for name, each in runs.items()
+    }
+    for name, figures in best.items():
+        report(f"docpipe run {name}", ARCHIVE_RUN, figures)
+    empty, full = best["into an empty output"], best["into the archive"]
+    print(
+        f"  into the archive ({options.archive_documents} documents, {ARCHIVE_RUN} more a run) "
+        f"against an empty output, {ARCHIVE_TURNS} runs each: wall time "
+        f"{full['seconds'] / empty['seconds']:.2f}x (target <= 1.3x), peak memory "
+        f"{full['peak_mb'] / empty['peak_mb']:.2f}x (target <= 1.2x)"
+    )
+    checked = _docpipe("verify", str(archive))
+    print(
+        f"  docpipe verify of the archive ({total_rows(archive, 'documents')} documents): "
+        f"{checked['seconds']:.1f} s, peak RSS {checked['peak_mb']:.0f} MB"
+    )
 
 
 def _dask(work: Path, options: argparse.Namespace) -> None:
