@@ -76,7 +76,7 @@ def pairs_of_parts(output: Path, names: set[str]) -> pa.Table:
     mentions)."""
     return pa.concat_tables(
         [
-            _empty_pairs(),
+            empty_pairs(),
             *(
                 pairs(
                     _read(output, "entities", {name}, ["doc_id", *KEY, "kind", "start"]),
@@ -96,7 +96,8 @@ def _read(output: Path, dataset: str, names: set[str], columns: list[str]) -> pa
     )
 
 
-def _empty_pairs() -> pa.Table:
+def empty_pairs() -> pa.Table:
+    """No (name, document) pairs: the shape `pairs` returns."""
     return no_pairs().drop_columns(["part"])
 
 

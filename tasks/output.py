@@ -25,7 +25,7 @@ from schemas.arrow import OUTPUT_SCHEMAS
 from schemas.models import EntityKind
 from schemas.run import RunSummary
 from tasks.common import RETRY_OPTIONS, doc_id_for
-from tasks.entity_index import ENTITY_INDEX, no_pairs, pairs, update_index
+from tasks.entity_index import ENTITY_INDEX, empty_pairs, no_pairs, pairs, update_index
 from tasks.http import is_url
 from tasks.layout import (
     STATE,
@@ -215,7 +215,7 @@ def _rewrite(
     table = pq.read_table(output / part)
     leaving = pc.is_in(_doc_ids(table), value_set=pa.array(sorted(doc_ids), pa.string()))
     kept = {part: table.filter(pc.invert(leaving))}
-    gone = no_pairs().drop_columns(["part"])
+    gone = empty_pairs()
     mentions = mentions_of(part)
     if mentions and (output / mentions).exists():
         entities = pq.read_table(output / mentions)
