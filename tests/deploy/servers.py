@@ -44,6 +44,7 @@ def free_port() -> int:
 class Loop:
     env: dict[str, str]
     api: str
+    server: subprocess.Popen[bytes]  # `prefect server start`, in its own process group
 
     def prefect(
         self, *arguments: str, timeout: float = RUN_TIMEOUT
@@ -180,7 +181,7 @@ def prefect_server(home: Path, database: str | None = None) -> Iterator[Loop]:
             [str(BIN / "python"), "deploy/wait_for_api.py", "120"], cwd=PROJECT, env=env
         )
         assert waited.returncode == 0, (home / "server.log").read_text()
-        yield Loop(env, api)
+        yield Loop(env, api, server)
     finally:
         stop(server)
 
