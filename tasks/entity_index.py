@@ -4,7 +4,9 @@ whole output, with its documents, mentions and first and last publication time.
 Finalize keeps it current from what each run changes, not by a rescan: the mentions of the
 parts added since the index was written count in, the mentions finalize drops with the rows
 of re-processed or removed documents count out. Only a name whose first or last publication
-time left with a dropped document is recounted, from the output, for that name alone.
+time left with a dropped document is recounted, from the output, for that name alone. A run
+reads the index rows of the names it touches (filtered as they are read), then rewrites the
+file a slice at a time, in key order: memory follows the run, not the archive's names.
 
 The index records the parts it counts (in its Parquet metadata). When they are not the parts
 on disk (a crash came between the parts and the index), it is rebuilt from the whole output:
@@ -14,6 +16,7 @@ slower once, never wrong. `docpipe verify` rebuilds it in memory and compares.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -33,6 +36,7 @@ _PARTS_KEY = b"docpipe.parts"  # metadata: the parts the index counts
 # A name's mentions in one document: (name, doc_id) pairs with their count and date.
 _PAIR = [*KEY, "doc_id"]
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
+_ROWS_AT_A_TIME = 65_536  # of the index, when a run rewrites it
 
 
 def index_path(output: Path) -> Path:
@@ -147,8 +151,11 @@ def _as_index(table: pa.Table) -> pa.Table:
         "first_published_at": table["first"],
         "last_published_at": table["last"],
     }
-    rows = pa.table(columns).cast(ENTITY_INDEX_SCHEMA)
-    return rows.sort_by([(name, "ascending") for name in KEY])
+    return _sorted(pa.table(columns).cast(ENTITY_INDEX_SCHEMA))
+
+
+def _sorted(index: pa.Table) -> pa.Table:
+    return index.sort_by([(name, "ascending") for name in KEY])
 
 
 def rebuild(output: Path) -> pa.Table:
@@ -165,11 +172,10 @@ def update_index(output: Path, renamed: dict[str, str | None], dropped: pa.Table
     """
     on_disk = document_parts(output)
     counted = counted_parts(output)
-    index = _read_index(output) if counted is not None else None
-    if counted is None or index is None:
+    if counted is None:
         if index_path(output).exists():  # unreadable: start again from the whole output
             return _write(output, rebuild(output), on_disk, "rebuilt")
-        counted, index = set(), _as_index(_empty_rows())
+        counted = set()
     carried = {new for new in (renamed.get(name, name) for name in counted) if new}
     if not carried <= on_disk:  # it counts parts that are gone: a crash came in between
         return _write(output, rebuild(output), on_disk, "rebuilt")
@@ -179,16 +185,23 @@ def update_index(output: Path, renamed: dict[str, str | None], dropped: pa.Table
     arriving = pairs_of_parts(output, added)
     in_counted = pc.is_in(dropped["part"], value_set=pa.array(sorted(counted), pa.string()))
     departing = dropped.filter(in_counted).drop_columns(["part"])
-    return _write(output, _merge(output, index, arriving, departing), on_disk, "updated")
+    try:
+        keys, rows = _changed(output, arriving, departing)
+        return _write(output, _rewritten(output, keys, rows), on_disk, "updated")
+    except (OSError, pa.ArrowException):  # unreadable past its footer: start again
+        return _write(output, rebuild(output), on_disk, "rebuilt")
 
 
-def _merge(output: Path, index: pa.Table, arriving: pa.Table, departing: pa.Table) -> pa.Table:
-    """The index plus the arriving (name, document) pairs, minus the departing ones. A pair
-    that leaves and comes back nets out but for its mentions; a name whose first or last
-    date left with a document (and did not come back) is recounted from the output."""
-    current = _as_rows(index)
+def _changed(output: Path, arriving: pa.Table, departing: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """The names the arriving and departing (name, document) pairs touch, and their new index
+    rows (none for a name left with no document). A pair that leaves and comes back nets out
+    but for its mentions; a name whose first or last date left with a document (and did not
+    come back) is recounted from the output. Reads only the touched names' index rows."""
+    change = pa.concat_tables([_signed(arriving, 1), _signed(departing, -1)])
+    keys = change.select(KEY).group_by(KEY).aggregate([])
+    current = _as_rows(_index_rows_of(output, keys))
     merged = _named_columns(
-        pa.concat_tables([current, _signed(arriving, 1), _signed(departing, -1)])
+        pa.concat_tables([current, change])
         .group_by(KEY)
         .aggregate([("documents", "sum"), ("mentions", "sum"), ("first", "min"), ("last", "max")]),
         {
@@ -203,13 +216,48 @@ def _merge(output: Path, index: pa.Table, arriving: pa.Table, departing: pa.Tabl
     gone = departing.select(dated).join(arriving.select(dated), dated, join_type="left anti")
     stale = _extremes_gone(current, gone)
     if not stale.num_rows:
-        return _as_index(merged)
+        return keys, _as_index(merged)
     kept = merged.join(stale, KEY, join_type="left anti")
     former = _named_columns(
         current.select([*KEY, "first", "last"]), {"first": "was_first", "last": "was_last"}
     )
     redated = _redated(output, merged.join(stale, KEY, join_type="inner").join(former, KEY))
-    return _as_index(pa.concat_tables([kept, redated.select(kept.column_names)]))
+    return keys, _as_index(pa.concat_tables([kept, redated.select(kept.column_names)]))
+
+
+def _index_rows_of(output: Path, keys: pa.Table) -> pa.Table:
+    """The index rows of the given names, filtered as the index is read."""
+    if not index_path(output).exists():
+        return ENTITY_INDEX_SCHEMA.empty_table()
+    index = ds.dataset(index_path(output), schema=ENTITY_INDEX_SCHEMA, format="parquet")
+    found = index.to_table(filter=pc.field("canonical").isin(pc.unique(keys["canonical"])))
+    return found.join(keys, KEY, join_type="inner").select(ENTITY_INDEX_SCHEMA.names)
+
+
+def _rewritten(output: Path, keys: pa.Table, rows: pa.Table) -> Iterator[pa.Table]:
+    """The index with the touched names' rows replaced by `rows`, in key order, a slice of
+    the index at a time: memory follows the change, not the index."""
+    pending = rows
+    if index_path(output).exists():
+        index = pq.ParquetFile(index_path(output))
+        for batch in index.iter_batches(batch_size=_ROWS_AT_A_TIME):
+            slice_ = pa.Table.from_batches([batch]).cast(ENTITY_INDEX_SCHEMA)
+            untouched = slice_.join(keys, KEY, join_type="left anti").cast(ENTITY_INDEX_SCHEMA)
+            due = _up_to(pending, {name: slice_[name][-1].as_py() for name in KEY})
+            yield _sorted(pa.concat_tables([untouched, pending.filter(due)]))
+            pending = pending.filter(pc.invert(due))
+    yield pending
+
+
+def _up_to(rows: pa.Table, last: dict[str, str]) -> pa.ChunkedArray:
+    """Which rows' keys come at or before `last` in the index's order (by canonical, then
+    label, then language)."""
+    at_most = pc.less_equal(rows[KEY[-1]], last[KEY[-1]])
+    for name in reversed(KEY[:-1]):
+        at_most = pc.or_(
+            pc.less(rows[name], last[name]), pc.and_(pc.equal(rows[name], last[name]), at_most)
+        )
+    return at_most
 
 
 def _empty_rows() -> pa.Table:
@@ -217,7 +265,7 @@ def _empty_rows() -> pa.Table:
 
 
 def _as_rows(index: pa.Table) -> pa.Table:
-    """Index rows in the working shape that `_merge` sums."""
+    """Index rows in the working shape that `_changed` sums."""
     return pa.table(
         {
             **{name: index[name] for name in KEY},
@@ -305,15 +353,10 @@ def _scan(
     return [found.get(key) for key in keys]
 
 
-def _read_index(output: Path) -> pa.Table | None:
-    try:
-        return pq.read_table(index_path(output), schema=ENTITY_INDEX_SCHEMA)
-    except (OSError, pa.ArrowException):
-        return None
-
-
-def _write(output: Path, index: pa.Table, parts: set[str], how: str) -> str:
-    metadata = {_PARTS_KEY: json.dumps(sorted(parts)).encode()}
+def _write(output: Path, index: pa.Table | Iterable[pa.Table], parts: set[str], how: str) -> str:
+    """Write the index (whole, or streamed a slice at a time) with the parts it counts."""
+    schema = ENTITY_INDEX_SCHEMA.with_metadata({_PARTS_KEY: json.dumps(sorted(parts)).encode()})
+    slices = [index] if isinstance(index, pa.Table) else index
     index_path(output).parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(index.replace_schema_metadata(metadata), index_path(output))
+    write_atomically((each.cast(schema) for each in slices), index_path(output))
     return how

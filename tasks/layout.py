@@ -49,7 +49,8 @@ def write_atomically(
     table: pa.Table | Iterable[pa.Table], path: Path, row_group_size: int | None = None
 ) -> None:
     """Write to a temporary file beside `path`, flush it to disk, then rename it into place.
-    Tables given one after the other are streamed into the file (of the first one's schema)."""
+    Tables given one after the other are streamed into the file (of the first one's schema);
+    empty ones add no row group."""
     temporary = path.with_name(path.name + TEMPORARY_SUFFIX)
     if isinstance(table, pa.Table):
         pq.write_table(table, temporary, compression="zstd", row_group_size=row_group_size)
@@ -58,7 +59,8 @@ def write_atomically(
         first = next(tables)
         with pq.ParquetWriter(temporary, first.schema, compression="zstd") as writer:
             for each in chain([first], tables):
-                writer.write_table(each, row_group_size=row_group_size)
+                if each.num_rows:
+                    writer.write_table(each, row_group_size=row_group_size)
     with temporary.open("rb") as written:
         os.fsync(written.fileno())
     os.replace(temporary, path)

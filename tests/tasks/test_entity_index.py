@@ -90,6 +90,10 @@ RUNS = [
 ]
 
 
+def no_rebuild(output: Path) -> None:
+    raise AssertionError("rebuilt")
+
+
 def test_index_stays_exact_run_after_run_without_a_rebuild(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -100,11 +104,32 @@ def test_index_stays_exact_run_after_run_without_a_rebuild(
         assert pq.read_table(index_path(tmp_path)).equals(rebuild(tmp_path))
         assert verify_output(tmp_path).ok
         if number == 0:  # from here on, every change is applied, never rebuilt
-
-            def no_rebuild(output: Path) -> None:
-                raise AssertionError("rebuilt")
-
             monkeypatch.setattr(tasks.entity_index, "rebuild", no_rebuild)
+
+
+@pytest.mark.parametrize("rows_at_a_time", [1, 2, 3])
+def test_a_run_rewrites_the_index_a_slice_at_a_time_in_key_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows_at_a_time: int
+) -> None:
+    """Names arriving before, between and after the index's, one leaving, the same name under
+    two labels, and a name that sorts after "Z" by its bytes: the slices stay in key order."""
+    monkeypatch.setattr(tasks.entity_index, "_ROWS_AT_A_TIME", rows_at_a_time)
+    b, d, f = ("Bern", "GPE"), ("Dakar", "GPE"), ("Fiji", "GPE")
+    as_person = ("Washington", "PERSON")
+    export_batch(
+        [document("x", [b, d, f], JULY), document("y", [d, as_person], JULY)], [], tmp_path
+    )
+    finalize_output(tmp_path)
+    monkeypatch.setattr(tasks.entity_index, "rebuild", no_rebuild)  # updated from here on
+    newcomers = [("Accra", "GPE"), ("Cairo", "GPE"), ("Zagreb", "GPE"), ("Émile", "PERSON")]
+    washington = ("Washington", "GPE")
+    export_batch([document("z", [*newcomers, washington], AUGUST)], [removed("y")], tmp_path)
+    finalize_output(tmp_path)
+    monkeypatch.undo()
+    expected = [b, d, f, *newcomers, washington]
+    assert sorted(index_rows(tmp_path)) == sorted(expected)
+    assert pq.read_table(index_path(tmp_path)).equals(rebuild(tmp_path))
+    assert verify_output(tmp_path).ok
 
 
 def test_an_index_that_counts_parts_no_longer_there_is_rebuilt(tmp_path: Path) -> None:
