@@ -15,6 +15,7 @@ from typing import Any
 
 import pydantic_core
 from prefect import get_run_logger
+from prefect.client.schemas.objects import State
 from prefect.context import TaskRunContext
 from prefect.tasks import exponential_backoff
 
@@ -23,11 +24,21 @@ from schemas.models import Batch, Reject, RejectReason
 
 PIPELINE_VERSION = version("docpipe")
 
-# Every stage retries three times, after 1 s, 2 s and 4 s (+-50% jitter).
+
+class Refused(ValueError):
+    """What no retry can change (an output that needs a full refresh): fail at once."""
+
+
+def _unless_refused(task: Any, task_run: Any, state: State[Any]) -> bool:
+    return not isinstance(state.data, Refused)
+
+
+# Every stage retries three times, after 1 s, 2 s and 4 s (+-50% jitter), unless refused.
 RETRY_OPTIONS: dict[str, Any] = {
     "retries": 3,
     "retry_delay_seconds": exponential_backoff(backoff_factor=1),
     "retry_jitter_factor": 0.5,
+    "retry_condition_fn": _unless_refused,
 }
 # Results are persisted so that a later flow run over the same content finds them through
 # the content-hash cache key (see `stage_cache_key`) and shows the task as Cached.

@@ -24,7 +24,7 @@ from prefect.cache_policies import NO_CACHE
 from schemas.arrow import OUTPUT_SCHEMAS
 from schemas.models import EntityKind
 from schemas.run import RunSummary
-from tasks.common import RETRY_OPTIONS, doc_id_for
+from tasks.common import RETRY_OPTIONS, Refused, doc_id_for
 from tasks.entity_index import ENTITY_INDEX, empty_pairs, no_pairs, pairs, update_index
 from tasks.http import is_url
 from tasks.layout import (
@@ -72,7 +72,7 @@ def plan_inputs(locations: list[str], output: Path, max_documents: int | None = 
     `max_documents` inputs to process, the rest are deferred to the next run.
     """
     if older := older_layout(output):
-        raise ValueError(
+        raise Refused(
             f"{output} was written by an older docpipe ({older[0].relative_to(output)} is not in "
             "a published_month= folder): run once with --full-refresh to rebuild it"
         )

@@ -265,6 +265,24 @@ def test_a_run_waits_for_the_output_and_refuses_clearly_when_it_stays_busy(
     run([tmp_path / "in"], output)  # once it is free
 
 
+def test_an_output_of_an_older_docpipe_fails_the_run_at_once_saying_what_to_do(
+    tmp_path: Path,
+) -> None:
+    """A refusal no retry can change is not retried (three retries cost about 7 s)."""
+    _pages(tmp_path / "in", 1)
+    (tmp_path / "out" / "documents").mkdir(parents=True)
+    (tmp_path / "out" / "documents" / "part-old.parquet").write_bytes(b"PAR1")
+    state = process_documents(
+        sources=[str(tmp_path / "in")], output=str(tmp_path / "out"), return_state=True
+    )
+    assert state.is_failed()
+    assert "run once with --full-refresh" in str(state.message)
+    flow_run_id = state.state_details.flow_run_id
+    assert flow_run_id is not None
+    plan = next(s for name, s in task_states(flow_run_id).items() if name.startswith("plan"))
+    assert plan == ("Failed", 1)
+
+
 def test_a_batch_failing_after_its_retries_spares_the_others_and_the_next_run_redoes_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
