@@ -52,6 +52,10 @@ class WorkerPool(ProcessPoolExecutor):
             processes, mp_context=context, initializer=_report_pid, initargs=(self._started,)
         )
 
+    def broken(self) -> bool:
+        """A worker died (the pool takes no more work)."""
+        return bool(self._broken)
+
     def stop_workers(self) -> None:
         """Kill this pool's live workers (and no other process), whatever they are running.
 
@@ -74,13 +78,18 @@ def worker_pool(processes: int) -> WorkerPool:
     """Processes for the CPU-bound stages (cleaning, language detection, NER).
 
     One pool per flow process, shared by all its tasks; each worker loads what it needs (the
-    spaCy models, langdetect's profiles) once and keeps it. A pool that lost a worker, or
-    whose workers were stopped, is replaced by the next call.
+    spaCy models, langdetect's profiles) once and keeps it. A pool that lost a worker (even
+    while idle, as in a long-lived worker process), or whose workers were stopped, is replaced
+    by the next call.
     """
     with _pools_lock:
-        if processes not in _pools:
-            _pools[processes] = WorkerPool(processes)
-        return _pools[processes]
+        pool = _pools.get(processes)
+        if pool is not None and pool.broken():
+            pool.shutdown(wait=False, cancel_futures=True)
+            pool = None
+        if pool is None:
+            pool = _pools[processes] = WorkerPool(processes)
+        return pool
 
 
 def _discard(pool: WorkerPool, *, kill: bool) -> None:

@@ -1,15 +1,14 @@
 """The worker pool: work shared out in order, a slow item isolated (its own pool's workers
-stopped, no other's), a dead worker reported."""
+stopped, no other's), a worker dead mid-call reported, one dead while idle replaced."""
 
 from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import active_children
-
-import pytest
 
 from tasks.pool import TIMED_OUT, TimedOut, in_processes, worker_pool
 
@@ -68,12 +67,40 @@ def test_a_timeout_stops_the_workers_of_its_own_pool_only() -> None:
     assert _pids(in_processes(pids_held, [1, 2], 2, timeout=60)) == others
 
 
-def test_a_dead_worker_fails_the_call_and_the_next_call_gets_a_new_pool() -> None:
+def held(items: list[int]) -> list[int]:
+    time.sleep(3)
+    return items
+
+
+def test_a_worker_dead_while_idle_is_replaced_before_the_next_call() -> None:
+    """As in a long-lived process (`serve`, a worker) between runs: nothing was lost."""
     pool = worker_pool(2)
     victim = min(_pids(in_processes(pids, [1, 2], 2, timeout=60)))
     os.kill(victim, signal.SIGKILL)
-    time.sleep(1)  # the pool notices the death
-    with pytest.raises(BrokenProcessPool):
-        in_processes(doubled_unless_slow, [1, 2], 2, timeout=60)
+    deadline = time.monotonic() + 30
+    while not pool.broken():  # the pool notices the death
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert in_processes(doubled_unless_slow, [1, 2], 2, timeout=60) == [2, 4]
+    assert worker_pool(2) is not pool
+
+
+def test_a_worker_dying_mid_call_fails_the_call_and_the_next_call_gets_a_new_pool() -> None:
+    pool = worker_pool(2)
+    workers = _pids(in_processes(pids_held, [1, 2], 2, timeout=60))
+    failed: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            in_processes(held, [1, 2], 2, timeout=60)
+        except BrokenProcessPool as error:
+            failed.append(error)
+
+    running = threading.Thread(target=call)
+    running.start()
+    time.sleep(1)
+    os.kill(min(workers), signal.SIGKILL)
+    running.join(timeout=60)
+    assert failed  # the call's work was lost: it fails, and Prefect retries the task
     assert worker_pool(2) is not pool
     assert in_processes(doubled_unless_slow, [1, 2], 2, timeout=60) == [2, 4]
