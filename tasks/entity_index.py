@@ -260,10 +260,6 @@ def _up_to(rows: pa.Table, last: dict[str, str]) -> pa.ChunkedArray:
     return at_most
 
 
-def _empty_rows() -> pa.Table:
-    return _as_rows(ENTITY_INDEX_SCHEMA.empty_table())
-
-
 def _as_rows(index: pa.Table) -> pa.Table:
     """Index rows in the working shape that `_changed` sums."""
     return pa.table(
