@@ -31,7 +31,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from schemas.run import DEFAULT_BATCH_SIZE, RunSummary
-from tasks.layout import total_rows
 
 _SERVER_MARKERS = ("prefect server", "uvicorn", "prefect.server")
 ARCHIVE_RUN = 200  # new pages in a run into the archive: a day's crawl
@@ -353,6 +352,7 @@ def _docpipe_run(corpus: Path, output: Path, batch_size: int) -> dict[str, float
 
 def _memory(work: Path, options: argparse.Namespace) -> None:
     """Each size as its own `docpipe run` process: memory must not grow with the corpus."""
+    from tasks.layout import total_rows
     from tests.bench.corpus import write_corpus
 
     small = options.memory_documents
@@ -372,6 +372,7 @@ def _archive(work: Path, options: argparse.Namespace) -> None:
     in its time or memory. Taking turns, best wall time and highest peak of each: one run's
     time varies by a third on a shared machine."""
     from tests.bench.corpus import write_corpus
+    from tasks.layout import total_rows
     from tests.data.archive import build_archive
 
     archive = work / "archive"
