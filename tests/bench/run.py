@@ -371,8 +371,8 @@ def _archive(work: Path, options: argparse.Namespace) -> None:
     (#15): a run reads only its own keys of the output, so the archive's size must not show
     in its time or memory. Taking turns, best wall time and highest peak of each: one run's
     time varies by a third on a shared machine."""
-    from tests.bench.corpus import write_corpus
     from tasks.layout import total_rows
+    from tests.bench.corpus import write_corpus
     from tests.data.archive import build_archive
 
     archive = work / "archive"
