@@ -16,9 +16,11 @@ slower once, never wrong. `docpipe verify` rebuilds it in memory and compares.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,7 +38,9 @@ _PARTS_KEY = b"docpipe.parts"  # metadata: the parts the index counts
 # A name's mentions in one document: (name, doc_id) pairs with their count and date.
 _PAIR = [*KEY, "doc_id"]
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
-_ROWS_AT_A_TIME = 65_536  # of the index, when a run rewrites it
+_ROWS_AT_A_TIME = 65_536  # of the index, when a run rewrites it: its row groups too
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def index_path(output: Path) -> Path:
@@ -188,8 +192,21 @@ def update_index(output: Path, renamed: dict[str, str | None], dropped: pa.Table
     try:
         keys, rows = _changed(output, arriving, departing)
         return _write(output, _rewritten(output, keys, rows), on_disk, "updated")
-    except (OSError, pa.ArrowException):  # unreadable past its footer: start again
+    except _Unreadable as unreadable:  # past its footer: start again from the whole output
+        _log.warning("%s: rebuilding the entity index from the whole output", unreadable)
         return _write(output, rebuild(output), on_disk, "rebuilt")
+
+
+class _Unreadable(Exception):
+    """The index file fails to read (a damaged page): only a rebuild can replace it."""
+
+
+def _index_file_read(read: Callable[[], T]) -> T:
+    """`read()` of the index file; a read failure is `_Unreadable` (a write's is not)."""
+    try:
+        return read()
+    except (OSError, pa.ArrowException) as error:
+        raise _Unreadable(f"the entity index does not read: {error}") from error
 
 
 def _changed(output: Path, arriving: pa.Table, departing: pa.Table) -> tuple[pa.Table, pa.Table]:
@@ -230,7 +247,8 @@ def _index_rows_of(output: Path, keys: pa.Table) -> pa.Table:
     if not index_path(output).exists():
         return ENTITY_INDEX_SCHEMA.empty_table()
     index = ds.dataset(index_path(output), schema=ENTITY_INDEX_SCHEMA, format="parquet")
-    found = index.to_table(filter=pc.field("canonical").isin(pc.unique(keys["canonical"])))
+    wanted = pc.field("canonical").isin(pc.unique(keys["canonical"]))
+    found = _index_file_read(lambda: index.to_table(filter=wanted))
     return found.join(keys, KEY, join_type="inner").select(ENTITY_INDEX_SCHEMA.names)
 
 
@@ -239,8 +257,11 @@ def _rewritten(output: Path, keys: pa.Table, rows: pa.Table) -> Iterator[pa.Tabl
     the index at a time: memory follows the change, not the index."""
     pending = rows
     if index_path(output).exists():
-        index = pq.ParquetFile(index_path(output))
-        for batch in index.iter_batches(batch_size=_ROWS_AT_A_TIME):
+        index = _index_file_read(lambda: pq.ParquetFile(index_path(output)))
+        batches = index.iter_batches(batch_size=_ROWS_AT_A_TIME)
+        while (batch := _index_file_read(lambda: next(batches, None))) is not None:
+            if not batch.num_rows:
+                continue
             slice_ = pa.Table.from_batches([batch]).cast(ENTITY_INDEX_SCHEMA)
             untouched = slice_.join(keys, KEY, join_type="left anti").cast(ENTITY_INDEX_SCHEMA)
             due = _up_to(pending, {name: slice_[name][-1].as_py() for name in KEY})
@@ -354,5 +375,7 @@ def _write(output: Path, index: pa.Table | Iterable[pa.Table], parts: set[str], 
     schema = ENTITY_INDEX_SCHEMA.with_metadata({_PARTS_KEY: json.dumps(sorted(parts)).encode()})
     slices = [index] if isinstance(index, pa.Table) else index
     index_path(output).parent.mkdir(parents=True, exist_ok=True)
-    write_atomically((each.cast(schema) for each in slices), index_path(output))
+    write_atomically(
+        (each.cast(schema) for each in slices), index_path(output), row_group_size=_ROWS_AT_A_TIME
+    )
     return how

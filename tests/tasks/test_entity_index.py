@@ -132,6 +132,30 @@ def test_a_run_rewrites_the_index_a_slice_at_a_time_in_key_order(
     assert verify_output(tmp_path).ok
 
 
+def test_an_index_damaged_past_its_footer_is_rebuilt_but_a_failed_write_is_not_hidden(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    export_batch(*RUNS[0][:2], tmp_path)
+    finalize_output(tmp_path)
+    damaged = bytearray(index_path(tmp_path).read_bytes())
+    damaged[4:40] = b"\xff" * 36  # the first data page; the footer still reads
+    index_path(tmp_path).write_bytes(damaged)
+    assert counted_parts(tmp_path) is not None
+    export_batch([document("c", [SCO], None)], [], tmp_path)
+    finalize_output(tmp_path)
+    assert "the entity index does not read" in caplog.text
+    assert pq.read_table(index_path(tmp_path)).equals(rebuild(tmp_path))
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tasks.entity_index, "rebuild", no_rebuild)
+    monkeypatch.setattr(tasks.entity_index, "write_atomically", full_disk)
+    export_batch([document("d", [PUTIN], MAY)], [], tmp_path)
+    with pytest.raises(OSError, match="No space left"):
+        finalize_output(tmp_path)
+
+
 def test_an_index_that_counts_parts_no_longer_there_is_rebuilt(tmp_path: Path) -> None:
     """As after a crash between finalize's rewrites and the index's."""
     export_batch(*RUNS[0][:2], tmp_path)
