@@ -65,9 +65,13 @@ deploy: $(STAMP)
 
 # Stop it with Ctrl-C in its terminal, or `make worker-stop` from another: either way it
 # finishes cleanly (exit 0).
+# Started in the background by a script, the worker would inherit SIGINT ignored, and Prefect
+# stops on SIGTERM by sending itself SIGINT: SIGINT gets its default back first.
+WITH_SIGINT := $(BIN)/python -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])'
+
 worker: $(STAMP)
 	mkdir -p $(PREFECT_HOME)
-	echo $$$$ > $(WORKER_PID); exec env $(PREFECT_LOOP) $(BIN)/prefect worker start --pool $(WORK_POOL)
+	echo $$$$ > $(WORKER_PID); exec env $(PREFECT_LOOP) $(WITH_SIGINT) $(BIN)/prefect worker start --pool $(WORK_POOL)
 
 worker-stop:
 	kill -TERM $$(cat $(WORKER_PID)) && rm -f $(WORKER_PID)

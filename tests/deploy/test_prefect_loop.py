@@ -48,7 +48,9 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loop]:
     with postgres() as database, prefect_server(home, database.url) as running:
         deployed = make(running, "deploy")  # creates the work pool, then deploys the yaml
         assert deployed.returncode == 0, deployed.stdout + deployed.stderr
-        worker = start(["make", "worker"], running.env, home / "worker.log")
+        # As a provisioning script starts it: a background job of a non-interactive shell,
+        # which inherits SIGINT ignored (Prefect stops on SIGTERM by sending itself SIGINT).
+        worker = start(["sh", "-c", "make worker & wait $!"], running.env, home / "worker.log")
         try:
             yield running
         finally:
