@@ -5,8 +5,8 @@ Finalize keeps it current from what each run changes, not by a rescan: the menti
 parts added since the index was written count in, the mentions finalize drops with the rows
 of re-processed or removed documents count out. Only a name whose first or last publication
 time left with a dropped document is recounted, from the output, for that name alone. A run
-reads the index rows of the names it touches (filtered as they are read), then rewrites the
-file a slice at a time, in key order: memory follows the run, not the archive's names.
+reads the index rows of the names it touches, then rewrites the file a slice at a time
+(`tasks.entity_index_file`): memory follows the run, not the archive's names.
 
 The index records the parts it counts (in its Parquet metadata). When they are not the parts
 on disk (a crash came between the parts and the index), it is rebuilt from the whole output:
@@ -15,45 +15,32 @@ slower once, never wrong. `docpipe verify` rebuilds it in memory and compares.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 
 from schemas.arrow import ENTITY_INDEX_SCHEMA, OUTPUT_SCHEMAS
 from schemas.models import EntityKind
-from tasks.layout import PARTITION, UNDATED, month_of, part_paths, write_atomically
+from tasks.entity_index_file import (
+    KEY,
+    Unreadable,
+    counted_parts,
+    index_path,
+    index_rows_of,
+    rewritten,
+    sorted_by_key,
+    write_index,
+)
+from tasks.layout import PARTITION, UNDATED, month_of, part_paths
 
-ENTITY_INDEX = "entity_index"
-INDEX_FILE = "index.parquet"
-KEY = ["canonical", "label", "language"]
-_PARTS_KEY = b"docpipe.parts"  # metadata: the parts the index counts
 # A name's mentions in one document: (name, doc_id) pairs with their count and date.
 _PAIR = [*KEY, "doc_id"]
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
-_ROWS_AT_A_TIME = 65_536  # of the index, when a run rewrites it: its row groups too
 _log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-
-def index_path(output: Path) -> Path:
-    return output / ENTITY_INDEX / INDEX_FILE
-
-
-def counted_parts(output: Path) -> set[str] | None:
-    """The parts the index on disk counts; None if there is none (or it is unreadable)."""
-    try:
-        metadata = pq.read_schema(index_path(output)).metadata or {}
-    except (OSError, pa.ArrowException):
-        return None
-    return set(json.loads(metadata.get(_PARTS_KEY, b"[]")))
 
 
 def document_parts(output: Path) -> set[str]:
@@ -155,11 +142,7 @@ def _as_index(table: pa.Table) -> pa.Table:
         "first_published_at": table["first"],
         "last_published_at": table["last"],
     }
-    return _sorted(pa.table(columns).cast(ENTITY_INDEX_SCHEMA))
-
-
-def _sorted(index: pa.Table) -> pa.Table:
-    return index.sort_by([(name, "ascending") for name in KEY])
+    return sorted_by_key(pa.table(columns).cast(ENTITY_INDEX_SCHEMA))
 
 
 def rebuild(output: Path) -> pa.Table:
@@ -178,11 +161,13 @@ def update_index(output: Path, renamed: dict[str, str | None], dropped: pa.Table
     counted = counted_parts(output)
     if counted is None:
         if index_path(output).exists():  # unreadable: start again from the whole output
-            return _write(output, rebuild(output), on_disk, "rebuilt")
+            write_index(output, rebuild(output), on_disk)
+            return "rebuilt"
         counted = set()
     carried = {new for new in (renamed.get(name, name) for name in counted) if new}
     if not carried <= on_disk:  # it counts parts that are gone: a crash came in between
-        return _write(output, rebuild(output), on_disk, "rebuilt")
+        write_index(output, rebuild(output), on_disk)
+        return "rebuilt"
     added = on_disk - carried
     if not added and not renamed and index_path(output).exists():
         return "unchanged"
@@ -191,22 +176,12 @@ def update_index(output: Path, renamed: dict[str, str | None], dropped: pa.Table
     departing = dropped.filter(in_counted).drop_columns(["part"])
     try:
         keys, rows = _changed(output, arriving, departing)
-        return _write(output, _rewritten(output, keys, rows), on_disk, "updated")
-    except _Unreadable as unreadable:  # past its footer: start again from the whole output
+        write_index(output, rewritten(output, keys, rows), on_disk)
+        return "updated"
+    except Unreadable as unreadable:  # past its footer: start again from the whole output
         _log.warning("%s: rebuilding the entity index from the whole output", unreadable)
-        return _write(output, rebuild(output), on_disk, "rebuilt")
-
-
-class _Unreadable(Exception):
-    """The index file fails to read (a damaged page): only a rebuild can replace it."""
-
-
-def _index_file_read(read: Callable[[], T]) -> T:
-    """`read()` of the index file; a read failure is `_Unreadable` (a write's is not)."""
-    try:
-        return read()
-    except (OSError, pa.ArrowException) as error:
-        raise _Unreadable(f"the entity index does not read: {error}") from error
+        write_index(output, rebuild(output), on_disk)
+        return "rebuilt"
 
 
 def _changed(output: Path, arriving: pa.Table, departing: pa.Table) -> tuple[pa.Table, pa.Table]:
@@ -216,7 +191,7 @@ def _changed(output: Path, arriving: pa.Table, departing: pa.Table) -> tuple[pa.
     come back) is recounted from the output. Reads only the touched names' index rows."""
     change = pa.concat_tables([_signed(arriving, 1), _signed(departing, -1)])
     keys = change.select(KEY).group_by(KEY).aggregate([])
-    current = _as_rows(_index_rows_of(output, keys))
+    current = _as_rows(index_rows_of(output, keys))
     merged = _named_columns(
         pa.concat_tables([current, change])
         .group_by(KEY)
@@ -240,45 +215,6 @@ def _changed(output: Path, arriving: pa.Table, departing: pa.Table) -> tuple[pa.
     )
     redated = _redated(output, merged.join(stale, KEY, join_type="inner").join(former, KEY))
     return keys, _as_index(pa.concat_tables([kept, redated.select(kept.column_names)]))
-
-
-def _index_rows_of(output: Path, keys: pa.Table) -> pa.Table:
-    """The index rows of the given names, filtered as the index is read."""
-    if not index_path(output).exists():
-        return ENTITY_INDEX_SCHEMA.empty_table()
-    index = ds.dataset(index_path(output), schema=ENTITY_INDEX_SCHEMA, format="parquet")
-    wanted = pc.field("canonical").isin(pc.unique(keys["canonical"]))
-    found = _index_file_read(lambda: index.to_table(filter=wanted))
-    return found.join(keys, KEY, join_type="inner").select(ENTITY_INDEX_SCHEMA.names)
-
-
-def _rewritten(output: Path, keys: pa.Table, rows: pa.Table) -> Iterator[pa.Table]:
-    """The index with the touched names' rows replaced by `rows`, in key order, a slice of
-    the index at a time: memory follows the change, not the index."""
-    pending = rows
-    if index_path(output).exists():
-        index = _index_file_read(lambda: pq.ParquetFile(index_path(output)))
-        batches = index.iter_batches(batch_size=_ROWS_AT_A_TIME)
-        while (batch := _index_file_read(lambda: next(batches, None))) is not None:
-            if not batch.num_rows:
-                continue
-            slice_ = pa.Table.from_batches([batch]).cast(ENTITY_INDEX_SCHEMA)
-            untouched = slice_.join(keys, KEY, join_type="left anti").cast(ENTITY_INDEX_SCHEMA)
-            due = _up_to(pending, {name: slice_[name][-1].as_py() for name in KEY})
-            yield _sorted(pa.concat_tables([untouched, pending.filter(due)]))
-            pending = pending.filter(pc.invert(due))
-    yield pending
-
-
-def _up_to(rows: pa.Table, last: dict[str, str]) -> pa.ChunkedArray:
-    """Which rows' keys come at or before `last` in the index's order (by canonical, then
-    label, then language)."""
-    at_most = pc.less_equal(rows[KEY[-1]], last[KEY[-1]])
-    for name in reversed(KEY[:-1]):
-        at_most = pc.or_(
-            pc.less(rows[name], last[name]), pc.and_(pc.equal(rows[name], last[name]), at_most)
-        )
-    return at_most
 
 
 def _as_rows(index: pa.Table) -> pa.Table:
@@ -368,14 +304,3 @@ def _scan(
             found[key] = row[f"{column}_published_at"]
             pending.pop(key)
     return [found.get(key) for key in keys]
-
-
-def _write(output: Path, index: pa.Table | Iterable[pa.Table], parts: set[str], how: str) -> str:
-    """Write the index (whole, or streamed a slice at a time) with the parts it counts."""
-    schema = ENTITY_INDEX_SCHEMA.with_metadata({_PARTS_KEY: json.dumps(sorted(parts)).encode()})
-    slices = [index] if isinstance(index, pa.Table) else index
-    index_path(output).parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(
-        (each.cast(schema) for each in slices), index_path(output), row_group_size=_ROWS_AT_A_TIME
-    )
-    return how

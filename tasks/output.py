@@ -25,7 +25,8 @@ from schemas.arrow import OUTPUT_SCHEMAS
 from schemas.models import EntityKind
 from schemas.run import RunSummary
 from tasks.common import RETRY_OPTIONS, Refused, doc_id_for
-from tasks.entity_index import ENTITY_INDEX, empty_pairs, no_pairs, pairs, update_index
+from tasks.entity_index import empty_pairs, no_pairs, pairs, update_index
+from tasks.entity_index_file import ENTITY_INDEX
 from tasks.http import is_url
 from tasks.layout import (
     STATE,

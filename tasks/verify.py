@@ -19,7 +19,8 @@ import pyarrow.parquet as pq
 
 from schemas.arrow import ENTITY_INDEX_SCHEMA, OUTPUT_SCHEMAS
 from tasks.common import doc_id_for
-from tasks.entity_index import counted_parts, document_parts, index_path, rebuild
+from tasks.entity_index import document_parts, rebuild
+from tasks.entity_index_file import counted_parts, index_path
 from tasks.layout import MONTHLY, PART_SUFFIX, PARTITION, STATE, month_of, part_paths, read_manifest
 from tasks.state import placed
 

@@ -23,7 +23,8 @@ import psutil
 import pyarrow.parquet as pq
 import pytest
 
-from tasks.entity_index import index_path, rebuild
+from tasks.entity_index import rebuild
+from tasks.entity_index_file import index_path
 from tests.bench.corpus import write_corpus
 from tests.deploy.servers import BIN, Loop, prefect_server, start, stop
 from tests.flows.runs import rows, run, task_states

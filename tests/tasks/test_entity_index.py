@@ -14,11 +14,13 @@ import pyarrow.parquet as pq
 import pytest
 
 import tasks.entity_index
+import tasks.entity_index_file
 import tasks.layout
 import tasks.output
 from schemas.arrow import ENTITY_INDEX_SCHEMA
 from schemas.models import Document, Entity, Reject
-from tasks.entity_index import counted_parts, index_path, rebuild, update_index
+from tasks.entity_index import rebuild, update_index
+from tasks.entity_index_file import counted_parts, index_path
 from tasks.export import export_batch
 from tasks.output import finalize_output
 from tasks.verify import verify_output
@@ -113,7 +115,7 @@ def test_a_run_rewrites_the_index_a_slice_at_a_time_in_key_order(
 ) -> None:
     """Names arriving before, between and after the index's, one leaving, the same name under
     two labels, and a name that sorts after "Z" by its bytes: the slices stay in key order."""
-    monkeypatch.setattr(tasks.entity_index, "_ROWS_AT_A_TIME", rows_at_a_time)
+    monkeypatch.setattr(tasks.entity_index_file, "_ROWS_AT_A_TIME", rows_at_a_time)
     b, d, f = ("Bern", "GPE"), ("Dakar", "GPE"), ("Fiji", "GPE")
     as_person = ("Washington", "PERSON")
     export_batch(
@@ -150,7 +152,7 @@ def test_an_index_damaged_past_its_footer_is_rebuilt_but_a_failed_write_is_not_h
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(tasks.entity_index, "rebuild", no_rebuild)
-    monkeypatch.setattr(tasks.entity_index, "write_atomically", full_disk)
+    monkeypatch.setattr(tasks.entity_index_file, "write_atomically", full_disk)
     export_batch([document("d", [PUTIN], MAY)], [], tmp_path)
     with pytest.raises(OSError, match="No space left"):
         finalize_output(tmp_path)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import tasks.compact
-import tasks.entity_index
+import tasks.entity_index_file
 from schemas.models import Document, Entity, Reject
 from tasks.common import doc_id_for
 from tasks.compact import compact_output
@@ -73,7 +73,7 @@ def test_any_history_with_crashes_keeps_the_newest_row_of_each_source(
     seed: int, tmp_path: Path, crash_at: Callable[[int], None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tasks.compact, "TARGET_BYTES", 8_000)  # groups split as in a big month
-    monkeypatch.setattr(tasks.entity_index, "_ROWS_AT_A_TIME", 3)  # the index in slices too
+    monkeypatch.setattr(tasks.entity_index_file, "_ROWS_AT_A_TIME", 3)  # the index in slices too
     rng = random.Random(seed)
     expected: dict[str, str | None] = {}
     batches: list[Batch] = []

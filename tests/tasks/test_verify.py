@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from tasks.entity_index import index_path
+from tasks.entity_index_file import index_path
 from tasks.export import export_batch
 from tasks.layout import read_dataset
 from tasks.output import finalize_output
