@@ -253,7 +253,7 @@ def _top_entities(output: Path, parts: list[str]) -> list[tuple[str, str, int]]:
     """The most mentioned names of the parts, counted a part at a time (a run's mentions can
     be millions)."""
     name = ["canonical", "label"]
-    counted = [pa.table({"canonical": [], "label": [], "mentions": []}).cast(_COUNTS)]
+    counted = [_COUNTS.empty_table()]
     for part in parts:
         entities = pq.read_table(output / part, columns=[*name, "kind"])
         named = entities.filter(pc.equal(entities["kind"], EntityKind.NAME.value))
